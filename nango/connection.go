@@ -1,0 +1,199 @@
+package nango
+
+import (
+	"context"
+	"encoding/json"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Connection is one user's Nango connection: Graph calls through the proxy
+// under a per-mailbox concurrency limit, and the scopes it was granted.
+type Connection struct {
+	client *Client
+	id     string
+	slots  chan struct{} // one token per Graph call in flight
+
+	mu          sync.Mutex // guards the fields below and serialises scope fetches
+	scopes      Scopes
+	scopesAt    time.Time                // when scopes were fetched
+	refreshedAt time.Time                // when a 403 last forced a refetch
+	reconnect   map[string]reconnectLink // by scope list
+}
+
+type reconnectLink struct {
+	url     string
+	expires time.Time
+}
+
+// ID is the Nango connection id.
+func (c *Connection) ID() string { return c.id }
+
+// IntegrationID is the Nango integration the connection belongs to.
+func (c *Connection) IntegrationID() string { return c.client.cfg.IntegrationID }
+
+// Request is one Microsoft Graph call.
+type Request struct {
+	Method string
+	// Path is a Graph v1.0 path such as "/me/messages" (escape arguments
+	// with url.PathEscape), or an absolute @odata.nextLink, followed verbatim.
+	Path  string
+	Query url.Values
+	// Header holds Graph headers (Prefer, ConsistencyLevel); they are sent
+	// as Nango-Proxy-<Name>, the only headers Nango forwards.
+	Header http.Header
+	Body   any // encoded as JSON
+	// Idempotent allows retrying 5xx and network failures. GETs always are.
+	// Leave it false for sends: a send is never made twice.
+	Idempotent bool
+}
+
+// Do makes the Graph call through the Nango proxy and decodes a JSON answer
+// into out (which may be nil). Throttling (429) is retried after Retry-After
+// or an exponential backoff with jitter, within the context's deadline;
+// 5xx and network failures are retried only for idempotent requests.
+func (c *Connection) Do(ctx context.Context, r Request, out any) error {
+	path, err := proxyPath(r.Path, r.Query)
+	if err != nil {
+		return err
+	}
+	var body []byte
+	if r.Body != nil {
+		if body, err = json.Marshal(r.Body); err != nil {
+			return err
+		}
+	}
+	header := http.Header{
+		"Provider-Config-Key": {c.client.cfg.IntegrationID},
+		"Connection-Id":       {c.id},
+	}
+	for k, v := range r.Header {
+		header["Nango-Proxy-"+http.CanonicalHeaderKey(k)] = v
+	}
+	idempotent := r.Idempotent || r.Method == http.MethodGet
+	cfg := c.client.cfg
+	for attempt := 0; ; attempt++ {
+		start := time.Now()
+		data, err := c.attempt(ctx, r.Method, path, header, body)
+		cfg.Logger.DebugContext(ctx, "graph call", "method", r.Method, "path", logPath(path), "attempt", attempt+1, "ms", time.Since(start).Milliseconds(), "err", err)
+		if err == nil {
+			return decode(data, out)
+		}
+		e, ok := AsError(err)
+		if !ok { // context cancelled
+			return err
+		}
+		retryable := e.Kind == KindRateLimited || (idempotent && e.Kind == KindUnavailable)
+		if !idempotent && e.Kind == KindUnavailable {
+			// Graph may have acted before failing: never repeat it.
+			e.Kind = KindAmbiguous
+			return e
+		}
+		if !retryable || attempt >= cfg.MaxRetries {
+			return e
+		}
+		wait := e.RetryAfter
+		if wait <= 0 {
+			// Full jitter on an exponential schedule: spreads retries of
+			// concurrent calls that were throttled together.
+			ceiling := cfg.Backoff << attempt
+			wait = ceiling/2 + rand.N(ceiling/2+1)
+		}
+		if wait > cfg.MaxWait {
+			return e
+		}
+		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
+			return e
+		}
+		timer := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return ctx.Err()
+		case <-timer.C:
+		}
+	}
+}
+
+// attempt makes one proxy call inside a concurrency slot.
+func (c *Connection) attempt(ctx context.Context, method, path string, header http.Header, body []byte) ([]byte, error) {
+	select {
+	case c.slots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-c.slots }()
+	_, data, err := c.client.send(ctx, method, path, header, body)
+	return data, err
+}
+
+// proxyPath turns a Graph path or absolute nextLink into Nango's proxy path.
+func proxyPath(path string, query url.Values) (string, error) {
+	if rest, ok := strings.CutPrefix(path, graphBase); ok {
+		path = rest
+	} else if strings.Contains(path, "://") {
+		return "", &Error{Source: FromGraph, Kind: KindBadRequest, Message: "refusing to follow a link outside Microsoft Graph"}
+	} else {
+		path = "/v1.0" + path
+	}
+	if !strings.HasPrefix(path, "/v1.0/") {
+		return "", &Error{Source: FromGraph, Kind: KindBadRequest, Message: "refusing a Graph path outside v1.0"}
+	}
+	if q := EncodeQuery(query); q != "" {
+		sep := "?"
+		if strings.Contains(path, "?") {
+			sep = "&"
+		}
+		path += sep + q
+	}
+	return "/proxy" + path, nil
+}
+
+// EncodeQuery encodes OData query options: keys keep their literal "$",
+// values are percent-encoded with %20 for spaces (Graph does not read "+"
+// as a space in every option), in a stable order.
+func EncodeQuery(q url.Values) string {
+	keys := make([]string, 0, len(q))
+	for k := range q {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		for _, v := range q[k] {
+			if b.Len() > 0 {
+				b.WriteByte('&')
+			}
+			b.WriteString(escapeKey(k))
+			b.WriteByte('=')
+			b.WriteString(escapeValue(v))
+		}
+	}
+	return b.String()
+}
+
+// escapeKey keeps the literal "$" of OData options ($select, $top).
+func escapeKey(k string) string {
+	if rest, ok := strings.CutPrefix(k, "$"); ok {
+		return "$" + escapeValue(rest)
+	}
+	return escapeValue(k)
+}
+
+// escapeValue percent-encodes everything but unreserved characters, so a
+// "${" can never reach Nango's interpolation and a quote or "&" in user text
+// never changes the query's meaning.
+func escapeValue(v string) string {
+	return strings.ReplaceAll(url.QueryEscape(v), "+", "%20")
+}
+
+// logPath keeps the path but not the query: queries carry user text.
+func logPath(p string) string {
+	p, _, _ = strings.Cut(p, "?")
+	return p
+}
