@@ -1,0 +1,178 @@
+package tools
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ---- list_events ----
+
+type ListEventsArgs struct {
+	Start      string `json:"start" jsonschema_description:"Window start: RFC 3339 time or a date (midnight in time_zone)."`
+	End        string `json:"end" jsonschema_description:"Window end: RFC 3339 time or a date (that whole day is included)."`
+	TimeZone   string `json:"time_zone,omitempty" jsonschema_description:"IANA zone (Europe/Berlin) for dates and the returned times. Default UTC."`
+	CalendarID string `json:"calendar_id,omitempty" jsonschema_description:"Default: the user's main calendar."`
+	Limit      int    `json:"limit,omitempty" jsonschema:"minimum=1,maximum=100,default=25"`
+	Cursor     string `json:"cursor,omitempty" jsonschema_description:"next_cursor of the previous page, with the same arguments."`
+}
+
+type Event struct {
+	ID              string `json:"id"`
+	Subject         string `json:"subject"`
+	Start           string `json:"start"`
+	End             string `json:"end"`
+	IsAllDay        bool   `json:"is_all_day,omitempty"`
+	Location        string `json:"location,omitempty"`
+	Organizer       Person `json:"organizer"`
+	IsOnlineMeeting bool   `json:"is_online_meeting"`
+	JoinURL         string `json:"join_url,omitempty"`
+	ShowAs          string `json:"show_as,omitempty"`
+	IsCancelled     bool   `json:"is_cancelled,omitempty"`
+}
+
+type ListEventsResult struct {
+	TimeZone   string  `json:"time_zone"`
+	Events     []Event `json:"events"`
+	NextCursor string  `json:"next_cursor,omitempty"`
+}
+
+type graphTime struct {
+	DateTime string `json:"dateTime"`
+	TimeZone string `json:"timeZone"`
+}
+
+type graphEvent struct {
+	ID              string `json:"id"`
+	Subject         string `json:"subject"`
+	Start           graphTime
+	End             graphTime
+	IsAllDay        bool                         `json:"isAllDay"`
+	Location        struct{ DisplayName string } `json:"location"`
+	Organizer       *graphRecipient              `json:"organizer"`
+	IsOnlineMeeting bool                         `json:"isOnlineMeeting"`
+	OnlineMeeting   *struct {
+		JoinURL string `json:"joinUrl"`
+	} `json:"onlineMeeting"`
+	ShowAs      string `json:"showAs"`
+	IsCancelled bool   `json:"isCancelled"`
+}
+
+var listEvents = define("list_events",
+	"List calendar events between start and end, recurring meetings expanded into occurrences, in start order. Returns subject, times (in time_zone), location, organizer and Teams join URL per event.",
+	[]string{"Calendars.ReadBasic", "Calendars.Read", "Calendars.ReadWrite"},
+	Hints{ReadOnly: true, Idempotent: true, OpenWorld: true},
+	func(ctx context.Context, c *Call, in ListEventsArgs) (*ListEventsResult, error) {
+		in, cur, err := listing("list_events", in, in.Cursor, "/me/calendarView", "/me/calendars/")
+		if err != nil {
+			return nil, err
+		}
+		limit, err := checkLimit(in.Limit, 25, 100)
+		if err != nil {
+			return nil, err
+		}
+		zone := strings.TrimSpace(in.TimeZone)
+		if zone == "" {
+			zone = "UTC"
+		}
+		loc, err := time.LoadLocation(zone)
+		if err != nil || zone == "Local" {
+			return nil, argError("time_zone", "%q is not an IANA time zone name (e.g. Europe/Berlin, America/New_York, UTC)", in.TimeZone)
+		}
+		start, _, err := parseTime("start", in.Start, loc)
+		if err != nil {
+			return nil, err
+		}
+		end, endDateOnly, err := parseTime("end", in.End, loc)
+		if err != nil {
+			return nil, err
+		}
+		if endDateOnly {
+			end = end.AddDate(0, 0, 1)
+		}
+		if !end.After(start) {
+			return nil, argError("end", "must be after start")
+		}
+		path := "/me/calendarView"
+		if id := strings.TrimSpace(in.CalendarID); id != "" {
+			path = "/me/calendars/" + url.PathEscape(id) + "/calendarView"
+		}
+		var res graphPage[graphEvent]
+		query := url.Values{
+			"startDateTime": {start.Format(time.RFC3339)},
+			"endDateTime":   {end.Format(time.RFC3339)},
+			"$select":       {"id,subject,start,end,isAllDay,location,organizer,isOnlineMeeting,onlineMeeting,showAs,isCancelled"},
+			"$orderby":      {"start/dateTime"},
+			"$top":          {strconv.Itoa(limit)},
+		}
+		err = get(ctx, c, path, cur.link(path, query), query, http.Header{"Prefer": {fmt.Sprintf("outlook.timezone=%q", zone)}}, &res)
+		if err != nil {
+			return nil, err
+		}
+		out := &ListEventsResult{TimeZone: zone, Events: []Event{}, NextCursor: newCursor("list_events", in, path, query, res.NextLink)}
+		for _, e := range res.Value {
+			ev := Event{
+				ID: e.ID, Subject: e.Subject, Start: eventTime(e.Start, loc, e.IsAllDay), End: eventTime(e.End, loc, e.IsAllDay),
+				IsAllDay: e.IsAllDay, Location: e.Location.DisplayName, IsOnlineMeeting: e.IsOnlineMeeting,
+				ShowAs: e.ShowAs, IsCancelled: e.IsCancelled,
+			}
+			if e.Organizer != nil {
+				ev.Organizer = e.Organizer.person()
+			}
+			if e.OnlineMeeting != nil {
+				ev.JoinURL = e.OnlineMeeting.JoinURL
+			}
+			out.Events = append(out.Events, ev)
+		}
+		return out, nil
+	})
+
+// eventTime turns Graph's wall clock + zone name into RFC 3339 with the
+// offset of the zone we asked for (a date alone for all-day events).
+func eventTime(t graphTime, loc *time.Location, allDay bool) string {
+	wall, err := time.ParseInLocation("2006-01-02T15:04:05.9999999", t.DateTime, loc)
+	if err != nil {
+		return t.DateTime
+	}
+	if allDay {
+		return wall.Format(time.DateOnly)
+	}
+	return wall.Format(time.RFC3339)
+}
+
+func (r *ListEventsResult) Text() string {
+	var b strings.Builder
+	if len(r.Events) == 0 {
+		b.WriteString("No events in this window.")
+	} else {
+		fmt.Fprintf(&b, "%d events (times in %s):", len(r.Events), r.TimeZone)
+	}
+	for i, e := range r.Events {
+		when := e.Start + " – " + e.End
+		if e.IsAllDay {
+			when = "all day " + e.Start
+		}
+		fmt.Fprintf(&b, "\n%d. %s — %s", i+1, when, orNone(e.Subject))
+		if e.IsCancelled {
+			b.WriteString(" [cancelled]")
+		}
+		if e.Location != "" {
+			b.WriteString(" @ " + e.Location)
+		}
+		if e.Organizer.Address != "" {
+			b.WriteString("; organizer " + e.Organizer.String())
+		}
+		if e.JoinURL != "" {
+			b.WriteString("; join " + e.JoinURL)
+		}
+		b.WriteString("\n   id: " + e.ID)
+	}
+	if r.NextCursor != "" {
+		b.WriteString("\nMore: call again with cursor=" + r.NextCursor)
+	}
+	return b.String()
+}

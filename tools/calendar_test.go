@@ -1,0 +1,102 @@
+package tools
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestListEventsInATimeZone(t *testing.T) {
+	h := newHarness(t)
+	var res ListEventsResult
+	text := h.ok("list_events", map[string]any{"start": "2026-11-23", "end": "2026-11-29", "time_zone": "America/New_York"}, &res)
+
+	req := h.lastGraph("/v1.0/me/calendarView")
+	assert.Equal(t, "2026-11-23T00:00:00-05:00", req.Query.Get("startDateTime"), "a date is midnight in time_zone")
+	assert.Equal(t, "2026-11-30T00:00:00-05:00", req.Query.Get("endDateTime"), "an end date includes that whole day")
+	assert.Equal(t, `outlook.timezone="America/New_York"`, req.Header.Get("Prefer"))
+	assert.Equal(t, "start/dateTime", req.Query.Get("$orderby"))
+	assert.NotEmpty(t, req.Query.Get("$select"))
+
+	require.NotEmpty(t, res.Events)
+	assert.Equal(t, "America/New_York", res.TimeZone)
+	online := false
+	for i, e := range res.Events {
+		if !e.IsAllDay {
+			start, err := time.Parse(time.RFC3339, e.Start)
+			require.NoError(t, err, e.Start)
+			_, offset := start.Zone()
+			assert.Equal(t, -5*3600, offset, "times carry the zone's offset: %s", e.Start)
+		}
+		if i > 0 && !e.IsAllDay && !res.Events[i-1].IsAllDay {
+			assert.LessOrEqual(t, res.Events[i-1].Start, e.Start, "start order")
+		}
+		if e.JoinURL != "" {
+			online = true
+			assert.True(t, e.IsOnlineMeeting)
+		}
+	}
+	assert.True(t, online, "the sample week has a Teams meeting with a join URL")
+	assert.Contains(t, text, "times in America/New_York")
+}
+
+func TestListEventsExpandsRecurringMeetings(t *testing.T) {
+	h := newHarness(t)
+	var res ListEventsResult
+	h.ok("list_events", map[string]any{"start": "2026-11-23T00:00:00Z", "end": "2026-12-07T00:00:00Z", "limit": 100}, &res)
+	subjects := map[string]int{}
+	for _, e := range res.Events {
+		subjects[e.Subject]++
+	}
+	repeated := 0
+	for _, n := range subjects {
+		if n > 1 {
+			repeated++
+		}
+	}
+	assert.Positive(t, repeated, "a series shows as several occurrences: %v", subjects)
+}
+
+func TestListEventsPages(t *testing.T) {
+	h := newHarness(t)
+	var first, second ListEventsResult
+	args := map[string]any{"start": "2026-11-16", "end": "2026-12-13", "limit": 2}
+	h.ok("list_events", args, &first)
+	require.Len(t, first.Events, 2)
+	require.NotEmpty(t, first.NextCursor)
+	args["cursor"] = first.NextCursor
+	h.ok("list_events", args, &second)
+	require.NotEmpty(t, second.Events)
+	assert.NotEqual(t, first.Events[0].ID, second.Events[0].ID)
+}
+
+func TestListEventsRejectsBadInput(t *testing.T) {
+	h := newHarness(t)
+	for _, tc := range []struct {
+		args map[string]any
+		want string
+	}{
+		{map[string]any{"end": "2026-11-26"}, `"start": is required`},
+		{map[string]any{"start": "2026-11-26"}, `"end": is required`},
+		{map[string]any{"start": "2026-11-26", "end": "2026-11-25"}, `"end": must be after start`},
+		{map[string]any{"start": "2026-11-26T10:00:00Z", "end": "2026-11-26T10:00:00Z"}, `"end": must be after start`},
+		{map[string]any{"start": "next monday", "end": "2026-11-25"}, `"start"`},
+		{map[string]any{"start": "2026-11-25", "end": "2026-11-26", "time_zone": "Pacific Standard Time"}, `"time_zone"`},
+		{map[string]any{"start": "2026-11-25", "end": "2026-11-26", "time_zone": "Mars/Olympus"}, `"time_zone"`},
+		{map[string]any{"start": "2026-11-25", "end": "2026-11-26", "limit": 101}, `"limit"`},
+	} {
+		assert.Contains(t, h.fails("list_events", tc.args), tc.want, "%v", tc.args)
+	}
+	assert.Empty(t, h.graph("/v1.0/me/calendar"))
+}
+
+func TestListEventsOfAnotherCalendarEscapesItsID(t *testing.T) {
+	h := newHarness(t)
+	msg := h.fails("list_events", map[string]any{"start": "2026-11-25", "end": "2026-11-26", "calendar_id": "x/../../events"})
+	assert.Contains(t, msg, "Not found")
+	r := h.lastGraph("/v1.0/me/calendars/")
+	assert.True(t, strings.HasPrefix(r.RawPath, "/v1.0/me/calendars/x%2F..%2F..%2Fevents/calendarView"), r.RawPath)
+}

@@ -1,0 +1,212 @@
+package tools
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/outlook-mcp/outlook-mcp/nango"
+)
+
+// ---- find_contacts ----
+
+type FindContactsArgs struct {
+	Query string `json:"query" jsonschema_description:"Name, part of a name, or email address."`
+	Limit int    `json:"limit,omitempty" jsonschema:"minimum=1,maximum=50,default=10"`
+}
+
+type Contact struct {
+	Name     string `json:"name"`
+	Email    string `json:"email"`
+	Source   string `json:"source" jsonschema:"enum=contacts,enum=people,enum=directory"`
+	Company  string `json:"company,omitempty"`
+	JobTitle string `json:"job_title,omitempty"`
+}
+
+type FindContactsResult struct {
+	Contacts []Contact `json:"contacts"`
+	Notes    []string  `json:"notes,omitempty" jsonschema_description:"Sources that were skipped or failed, and why."`
+}
+
+// contactSource is one place find_contacts looks, used only when the
+// connection holds one of its scopes.
+type contactSource struct {
+	name   string
+	scopes []string
+	search func(ctx context.Context, c *Call, q string, limit int) ([]Contact, error)
+}
+
+var contactSources = []contactSource{
+	{"contacts", []string{"Contacts.Read", "Contacts.ReadWrite"}, searchPersonalContacts},
+	{"people", []string{"People.Read", "People.Read.All"}, searchPeople},
+	{"directory", []string{"User.ReadBasic.All", "User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"}, searchDirectory},
+}
+
+var findContacts = define("find_contacts",
+	"Find people by name or email address to get their address: searches the user's contacts, the people they work with, and the organisation's directory (each when permitted). Returns name, email, source, company and job title.",
+	[]string{"Contacts.Read", "People.Read", "User.ReadBasic.All", "Contacts.ReadWrite", "People.Read.All", "User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"},
+	Hints{ReadOnly: true, Idempotent: true, OpenWorld: true},
+	func(ctx context.Context, c *Call, in FindContactsArgs) (*FindContactsResult, error) {
+		q := strings.TrimSpace(in.Query)
+		if q == "" {
+			return nil, argError("query", "is required")
+		}
+		if len(q) > 200 {
+			return nil, argError("query", "is too long (at most 200 characters)")
+		}
+		limit, err := checkLimit(in.Limit, 10, 50)
+		if err != nil {
+			return nil, err
+		}
+		found := make([][]Contact, len(contactSources))
+		errs := make([]error, len(contactSources))
+		var wg sync.WaitGroup
+		out := &FindContactsResult{Contacts: []Contact{}}
+		for i, src := range contactSources {
+			if !c.Granted.HasAny(src.scopes...) {
+				out.Notes = append(out.Notes, fmt.Sprintf("%s not searched: needs %s", src.name, src.scopes[0]))
+				continue
+			}
+			wg.Go(func() { found[i], errs[i] = src.search(ctx, c, q, limit) })
+		}
+		wg.Wait()
+		attempted, failed := 0, 0
+		var firstErr error
+		seen := map[string]bool{}
+		for i, src := range contactSources {
+			if !c.Granted.HasAny(src.scopes...) {
+				continue
+			}
+			attempted++
+			if errs[i] != nil {
+				failed++
+				firstErr = cmp.Or(firstErr, errs[i])
+				out.Notes = append(out.Notes, fmt.Sprintf("%s not searched: %s", src.name, sourceFailure(errs[i])))
+				continue
+			}
+			for _, ct := range found[i] {
+				key := strings.ToLower(ct.Email)
+				if key == "" || seen[key] || len(out.Contacts) >= limit {
+					continue
+				}
+				seen[key] = true
+				ct.Source = src.name
+				out.Contacts = append(out.Contacts, ct)
+			}
+		}
+		if failed == attempted {
+			// Every source failed: the failure is the answer.
+			return nil, firstErr
+		}
+		return out, nil
+	})
+
+func sourceFailure(err error) string {
+	e, ok := nango.AsError(err)
+	switch {
+	case !ok:
+		return err.Error()
+	case e.Kind == nango.KindAccessDenied:
+		return "access denied (" + e.Code + ")"
+	case e.Kind == nango.KindBadRequest:
+		return "not available for this account (" + e.Code + ")"
+	}
+	return e.Error()
+}
+
+func searchPersonalContacts(ctx context.Context, c *Call, q string, limit int) ([]Contact, error) {
+	// Contacts have no $search; filter on name prefixes, or an exact address.
+	filter := fmt.Sprintf("startswith(displayName,%[1]s) or startswith(givenName,%[1]s) or startswith(surname,%[1]s) or startswith(companyName,%[1]s)", odataString(q))
+	if simpleAddress.MatchString(q) {
+		filter = "emailAddresses/any(a:a/address eq " + odataString(q) + ")"
+	}
+	var res graphPage[struct {
+		DisplayName    string       `json:"displayName"`
+		EmailAddresses []graphEmail `json:"emailAddresses"`
+		CompanyName    string       `json:"companyName"`
+		JobTitle       string       `json:"jobTitle"`
+	}]
+	err := get(ctx, c, "/me/contacts", "", url.Values{
+		"$filter": {filter},
+		"$select": {"displayName,emailAddresses,companyName,jobTitle"},
+		"$top":    {strconv.Itoa(limit)},
+	}, nil, &res)
+	var out []Contact
+	for _, ct := range res.Value {
+		for _, e := range ct.EmailAddresses {
+			out = append(out, Contact{Name: ct.DisplayName, Email: e.Address, Company: ct.CompanyName, JobTitle: ct.JobTitle})
+		}
+	}
+	return out, err
+}
+
+func searchPeople(ctx context.Context, c *Call, q string, limit int) ([]Contact, error) {
+	var res graphPage[struct {
+		DisplayName          string `json:"displayName"`
+		ScoredEmailAddresses []struct {
+			Address string `json:"address"`
+		} `json:"scoredEmailAddresses"`
+		CompanyName string `json:"companyName"`
+		JobTitle    string `json:"jobTitle"`
+	}]
+	err := get(ctx, c, "/me/people", "", url.Values{
+		"$search": {`"` + kqlEscape(q) + `"`},
+		"$select": {"displayName,scoredEmailAddresses,companyName,jobTitle"},
+		"$top":    {strconv.Itoa(limit)},
+	}, nil, &res)
+	var out []Contact
+	for _, p := range res.Value {
+		for _, e := range p.ScoredEmailAddresses {
+			out = append(out, Contact{Name: p.DisplayName, Email: e.Address, Company: p.CompanyName, JobTitle: p.JobTitle})
+		}
+	}
+	return out, err
+}
+
+func searchDirectory(ctx context.Context, c *Call, q string, limit int) ([]Contact, error) {
+	term := kqlEscape(q)
+	var res graphPage[struct {
+		DisplayName       string `json:"displayName"`
+		Mail              string `json:"mail"`
+		UserPrincipalName string `json:"userPrincipalName"`
+		JobTitle          string `json:"jobTitle"`
+	}]
+	err := get(ctx, c, "/users", "", url.Values{
+		"$search": {fmt.Sprintf(`"displayName:%[1]s" OR "mail:%[1]s"`, term)},
+		"$select": {"displayName,mail,userPrincipalName,jobTitle"},
+		"$top":    {strconv.Itoa(limit)},
+	}, http.Header{"ConsistencyLevel": {"eventual"}}, &res)
+	var out []Contact
+	for _, u := range res.Value {
+		out = append(out, Contact{Name: u.DisplayName, Email: firstNonEmpty(u.Mail, u.UserPrincipalName), JobTitle: u.JobTitle})
+	}
+	return out, err
+}
+
+func (r *FindContactsResult) Text() string {
+	var b strings.Builder
+	if len(r.Contacts) == 0 {
+		b.WriteString("No matching people found.")
+	}
+	for i, ct := range r.Contacts {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		fmt.Fprintf(&b, "%s <%s> (%s", ct.Name, ct.Email, ct.Source)
+		for _, extra := range []string{ct.JobTitle, ct.Company} {
+			if extra != "" {
+				b.WriteString(", " + extra)
+			}
+		}
+		b.WriteString(")")
+	}
+	for _, n := range r.Notes {
+		b.WriteString("\nNote: " + n)
+	}
+	return b.String()
+}

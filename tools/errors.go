@@ -1,0 +1,110 @@
+package tools
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/outlook-mcp/outlook-mcp/nango"
+)
+
+// failure turns a handler's error into what the model sees: a tool error
+// that says what happened and what to do next. Only faults that are neither
+// the model's, the user's nor an upstream service's become Go errors.
+func (t Tool) failure(ctx context.Context, c *Call, err error) (*mcp.CallToolResult, error) {
+	var in *inputError
+	if errors.As(err, &in) {
+		return mcp.NewToolResultError(in.Error()), nil
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return mcp.NewToolResultError(fmt.Sprintf("%s timed out waiting for Outlook. Try again; if it keeps happening, narrow the request (smaller limit or date range).", t.Name)), nil
+	}
+	if errors.Is(err, context.Canceled) {
+		return mcp.NewToolResultError(t.Name + " was cancelled."), nil
+	}
+	e, ok := nango.AsError(err)
+	if !ok {
+		return nil, err
+	}
+	if e.Kind == nango.KindAccessDenied && len(t.Scopes) > 0 {
+		// Graph never says which scope is missing: reread what was granted.
+		if granted, rerr := c.Conn.RefreshScopes(ctx); rerr == nil {
+			c.Granted = granted
+			if !granted.HasAny(t.Scopes...) {
+				return t.missingScope(ctx, c), nil
+			}
+		}
+	}
+	return mcp.NewToolResultError(t.describe(c, e)), nil
+}
+
+// describe says what went wrong and the next step, per kind of failure.
+func (t Tool) describe(c *Call, e *nango.Error) string {
+	conn, integration := c.Conn.ID(), c.Conn.IntegrationID()
+	var msg string
+	switch e.Kind {
+	case nango.KindBadSecretKey:
+		msg = fmt.Sprintf("Nango rejected the server's secret key (%s). The server's operator must set NANGO_SECRET_KEY to a valid secret key of the Nango environment that holds the connection, with the proxy permission.", e.Code)
+	case nango.KindUnknownIntegration:
+		msg = fmt.Sprintf("Nango has no integration %q. The server's operator must set NANGO_INTEGRATION_ID to the integration's id as shown in Nango (Integrations).", integration)
+	case nango.KindUnknownConnection:
+		msg = fmt.Sprintf("Nango has no connection %q in integration %q. Check NANGO_CONNECTION_ID, or connect the Outlook account in Nango first.", conn, integration)
+	case nango.KindReauthorize:
+		msg = fmt.Sprintf("The Microsoft sign-in of connection %q has expired or was revoked (%s). The user must re-authorize the connection in Nango, then retry.", conn, firstNonEmpty(e.Message, e.Code))
+	case nango.KindRateLimited:
+		wait := math.Max(1, math.Ceil(e.RetryAfter.Seconds()))
+		who := "Outlook is throttling this mailbox"
+		if e.Source == nango.FromNango {
+			who = "Nango's rate limit was reached"
+		}
+		msg = fmt.Sprintf("%s. Nothing was done. Retry after %.0f s, and make fewer calls at once.", who, wait)
+	case nango.KindAccessDenied:
+		msg = fmt.Sprintf("Outlook denied access (%s: %s). The connection's granted scopes (%s) appear to include what %s needs, so the mailbox may not allow it (a shared or restricted mailbox, or an admin policy). Check the account, or re-authorize the connection.", e.Code, e.Message, c.Granted, t.Name)
+	case nango.KindNotFound:
+		msg = fmt.Sprintf("Not found (%s): the item or folder does not exist, was deleted, or its id is wrong. Ids are opaque: pass them back exactly as a tool returned them.", e.Message)
+	case nango.KindBadRequest:
+		msg = fmt.Sprintf("Outlook rejected the request (%s: %s). Check the arguments.", e.Code, e.Message)
+	case nango.KindAmbiguous:
+		msg = "The request failed after it reached Outlook, so it may or may not have taken effect. It was NOT retried, to avoid doing it twice. Check (e.g. Sent Items) before trying again."
+	case nango.KindUnavailable:
+		msg = fmt.Sprintf("Outlook or Nango is unavailable right now (%s). Retry in a minute.", firstNonEmpty(e.Code, e.Message, fmt.Sprint(e.Status)))
+	default:
+		msg = fmt.Sprintf("The call failed: %s.", e.Error())
+	}
+	if e.RequestID != "" {
+		msg += " (Graph request-id " + e.RequestID + ")"
+	}
+	return t.Name + ": " + msg
+}
+
+// missingScope is the actionable error of the scope gate: which scope to
+// add, what is granted, where, and how (with a re-authorization link when
+// Nango can make one).
+func (t Tool) missingScope(ctx context.Context, c *Call) *mcp.CallToolResult {
+	need := t.Scopes[0]
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s needs the Microsoft Graph delegated permission %s", t.Name, need)
+	if len(t.Scopes) > 1 {
+		fmt.Fprintf(&b, " (or any of %s)", strings.Join(t.Scopes[1:], ", "))
+	}
+	fmt.Fprintf(&b, ", which Nango connection %q (integration %q) was not granted.\nGranted now: %s.\n", c.Conn.ID(), c.Conn.IntegrationID(), c.Granted)
+	fmt.Fprintf(&b, "Fix: add %s to the Azure app registration's API permissions and to the Nango integration's scopes, then re-authorize the connection with consent (prompt=consent).", need)
+	link, err := c.Conn.ReconnectLink(ctx, append(c.Granted.Names(), need))
+	if err == nil {
+		fmt.Fprintf(&b, "\nRe-authorization link for the user (valid 30 minutes): %s", link)
+	}
+	return mcp.NewToolResultError(b.String())
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}

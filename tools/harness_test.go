@@ -1,0 +1,146 @@
+package tools
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mark3labs/mcp-go/client"
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/stretchr/testify/require"
+
+	"github.com/outlook-mcp/outlook-mcp/nango"
+	"github.com/outlook-mcp/outlook-mcp/sim"
+)
+
+// testNow is the simulator's clock in tests: fixture times are relative to it.
+var testNow = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+
+var (
+	fixtureOnce sync.Once
+	fixture     []byte
+)
+
+func mailbox(t testing.TB) []byte {
+	fixtureOnce.Do(func() {
+		var err error
+		fixture, err = os.ReadFile("../testdata/mailbox.json")
+		require.NoError(t, err)
+	})
+	return fixture
+}
+
+// harness is the real server, wired to the simulator, driven by mcp-go's
+// in-process client: what a user's MCP host sees, without the transport.
+type harness struct {
+	t      testing.TB
+	sim    *sim.Sim
+	client *client.Client
+}
+
+type harnessOption func(*sim.Options, *nango.Config)
+
+func withScopes(scopes ...string) harnessOption {
+	return func(o *sim.Options, _ *nango.Config) { o.Scopes = scopes }
+}
+
+func withSim(f func(*sim.Options)) harnessOption {
+	return func(o *sim.Options, _ *nango.Config) { f(o) }
+}
+
+func withNango(f func(*nango.Config)) harnessOption {
+	return func(_ *sim.Options, c *nango.Config) { f(c) }
+}
+
+func newHarness(t testing.TB, opts ...harnessOption) *harness {
+	so := sim.Options{Now: func() time.Time { return testNow }}
+	nc := nango.Config{
+		Host: "https://nango.test", SecretKey: sim.DefaultSecretKey, IntegrationID: "outlook",
+		Backoff: time.Millisecond,
+	}
+	for _, o := range opts {
+		o(&so, &nc)
+	}
+	s, err := sim.New(mailbox(t), so)
+	require.NoError(t, err)
+	nc.HTTPClient = s.Client()
+	nc2, err := nango.New(nc)
+	require.NoError(t, err)
+	const connID = "sandbox" // the simulator's default connection
+	srv := NewServer("test", Deps{
+		Nango:        nc2,
+		ConnectionID: func(context.Context) (string, error) { return connID, nil },
+		Now:          func() time.Time { return testNow },
+	}, All())
+	c, err := client.NewInProcessClient(srv)
+	require.NoError(t, err)
+	ctx := context.Background()
+	require.NoError(t, c.Start(ctx))
+	_, err = c.Initialize(ctx, mcp.InitializeRequest{Params: mcp.InitializeParams{ProtocolVersion: mcp.LATEST_PROTOCOL_VERSION}})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Close() })
+	return &harness{t: t, sim: s, client: c}
+}
+
+// call invokes a tool and fails the test on a protocol error (a tool error
+// is a result, not a protocol error).
+func (h *harness) call(name string, args map[string]any) *mcp.CallToolResult {
+	h.t.Helper()
+	res, err := h.client.CallTool(context.Background(), mcp.CallToolRequest{Params: mcp.CallToolParams{Name: name, Arguments: args}})
+	require.NoError(h.t, err, "tools/call %s", name)
+	return res
+}
+
+// ok calls a tool that must succeed and decodes its structured content into out.
+func (h *harness) ok(name string, args map[string]any, out any) string {
+	h.t.Helper()
+	res := h.call(name, args)
+	require.False(h.t, res.IsError, "%s failed: %s", name, textOf(res))
+	if out != nil {
+		data, err := json.Marshal(res.StructuredContent)
+		require.NoError(h.t, err)
+		require.NoError(h.t, json.Unmarshal(data, out))
+	}
+	return textOf(res)
+}
+
+// fails calls a tool that must return a tool error and returns its text.
+func (h *harness) fails(name string, args map[string]any) string {
+	h.t.Helper()
+	res := h.call(name, args)
+	require.True(h.t, res.IsError, "%s should fail, got: %s", name, textOf(res))
+	return textOf(res)
+}
+
+// graph returns the Graph requests (as Graph saw them) whose path starts with prefix.
+func (h *harness) graph(prefix string) []sim.Request {
+	var out []sim.Request
+	for _, r := range h.sim.Requests() {
+		if r.Proxy && strings.HasPrefix(r.Path, prefix) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// lastGraph is the latest Graph request under prefix.
+func (h *harness) lastGraph(prefix string) sim.Request {
+	h.t.Helper()
+	rs := h.graph(prefix)
+	require.NotEmpty(h.t, rs, "no Graph request under %s", prefix)
+	return rs[len(rs)-1]
+}
+
+func textOf(res *mcp.CallToolResult) string {
+	var b strings.Builder
+	for _, c := range res.Content {
+		if t, ok := c.(mcp.TextContent); ok {
+			b.WriteString(t.Text)
+		}
+	}
+	return b.String()
+}

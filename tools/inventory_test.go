@@ -1,0 +1,109 @@
+package tools
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// listTools is what a client receives from tools/list.
+func listTools(t *testing.T) []map[string]any {
+	h := newHarness(t)
+	res, err := h.client.ListTools(context.Background(), mcp.ListToolsRequest{})
+	require.NoError(t, err)
+	data, err := json.Marshal(res.Tools)
+	require.NoError(t, err)
+	var tools []map[string]any
+	require.NoError(t, json.Unmarshal(data, &tools))
+	return tools
+}
+
+func TestEveryToolIsListedOnceWithAllHints(t *testing.T) {
+	tools := listTools(t)
+	require.Len(t, tools, len(All()))
+	seen := map[string]bool{}
+	for _, tool := range tools {
+		name := tool["name"].(string)
+		assert.False(t, seen[name], "duplicate tool %s", name)
+		seen[name] = true
+		ann, _ := tool["annotations"].(map[string]any)
+		for _, hint := range []string{"readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint"} {
+			assert.Contains(t, ann, hint, "%s lacks %s", name, hint)
+		}
+		assert.NotEmpty(t, tool["description"], name)
+	}
+}
+
+func TestSchemasAreCleanObjects(t *testing.T) {
+	for _, tool := range listTools(t) {
+		name := tool["name"].(string)
+		for _, key := range []string{"inputSchema", "outputSchema"} {
+			schema, ok := tool[key].(map[string]any)
+			require.True(t, ok, "%s has no %s", name, key)
+			assert.Equal(t, "object", schema["type"], "%s %s", name, key)
+			assert.Equal(t, false, schema["additionalProperties"], "%s %s", name, key)
+			assert.Contains(t, schema, "properties", "%s %s", name, key)
+			for _, banned := range []string{"$schema", "$ref", "$defs", "anyOf", "oneOf", "allOf"} {
+				assert.NotContains(t, schema, banned, "%s %s", name, key)
+			}
+			raw, _ := json.Marshal(schema)
+			assert.NotContains(t, string(raw), `"$ref"`, "%s %s", name, key)
+			assertTypedSchemas(t, name+"."+key, schema)
+		}
+	}
+}
+
+// Snapshots make every change to a tool's public contract deliberate:
+// UPDATE_TOOLSNAPS=true go test ./tools rewrites them; a missing one fails.
+func TestToolSnapshots(t *testing.T) {
+	update := os.Getenv("UPDATE_TOOLSNAPS") == "true"
+	for _, tool := range listTools(t) {
+		name := tool["name"].(string)
+		got, err := json.MarshalIndent(tool, "", "  ")
+		require.NoError(t, err)
+		got = append(got, '\n')
+		path := filepath.Join("..", "testdata", "toolsnaps", name+".json")
+		if update {
+			require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+			require.NoError(t, os.WriteFile(path, got, 0o644))
+			continue
+		}
+		want, err := os.ReadFile(path)
+		require.NoError(t, err, "no snapshot for %s: run UPDATE_TOOLSNAPS=true go test ./tools", name)
+		if !bytes.Equal(want, got) {
+			t.Errorf("%s changed its public contract; if deliberate, run UPDATE_TOOLSNAPS=true go test ./tools\n%s", name, got)
+		}
+	}
+}
+
+func TestEveryToolDeclaresScopes(t *testing.T) {
+	for _, tool := range All() {
+		assert.NotEmpty(t, tool.Scopes, tool.Name)
+	}
+}
+
+// assertTypedSchemas fails on a bare true/false sub-schema (what "any"
+// reflects to), which several model providers reject.
+func assertTypedSchemas(t *testing.T, where string, schema map[string]any) {
+	props, _ := schema["properties"].(map[string]any)
+	for name, sub := range props {
+		m, ok := sub.(map[string]any)
+		if assert.True(t, ok, "%s.%s is not a typed schema", where, name) {
+			assert.Contains(t, m, "type", "%s.%s", where, name)
+			assertTypedSchemas(t, where+"."+name, m)
+		}
+	}
+	if items, ok := schema["items"]; ok {
+		m, isMap := items.(map[string]any)
+		if assert.True(t, isMap, "%s items is not a typed schema", where) {
+			assertTypedSchemas(t, where+"[]", m)
+		}
+	}
+}

@@ -1,0 +1,503 @@
+package tools
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/outlook-mcp/outlook-mcp/nango"
+)
+
+// ---- search_mail ----
+
+type SearchMailArgs struct {
+	Query          string `json:"query,omitempty" jsonschema_description:"Free text or KQL (subject:budget, from:ann, body:\"exact phrase\", AND/OR). Results are newest first."`
+	From           string `json:"from,omitempty" jsonschema_description:"Sender email address, or a name to search for."`
+	Folder         string `json:"folder,omitempty" jsonschema_description:"Well-known folder (inbox, sentitems, drafts, archive, deleteditems, junkemail) or a folder id. Default: all folders."`
+	ReceivedAfter  string `json:"received_after,omitempty" jsonschema_description:"Date (2026-11-01, UTC) or RFC 3339 time; inclusive."`
+	ReceivedBefore string `json:"received_before,omitempty" jsonschema_description:"Date or RFC 3339 time; exclusive."`
+	UnreadOnly     bool   `json:"unread_only,omitempty"`
+	HasAttachments *bool  `json:"has_attachments,omitempty"`
+	Limit          int    `json:"limit,omitempty" jsonschema:"minimum=1,maximum=50,default=10"`
+	Cursor         string `json:"cursor,omitempty" jsonschema_description:"next_cursor of the previous page, with the same arguments."`
+}
+
+type MessageSummary struct {
+	ID             string `json:"id"`
+	Subject        string `json:"subject"`
+	From           Person `json:"from"`
+	ReceivedAt     string `json:"received_at"`
+	IsRead         bool   `json:"is_read"`
+	HasAttachments bool   `json:"has_attachments"`
+	Preview        string `json:"preview"`
+	ConversationID string `json:"conversation_id,omitempty"`
+}
+
+type SearchMailResult struct {
+	Messages   []MessageSummary `json:"messages"`
+	NextCursor string           `json:"next_cursor,omitempty"`
+	Note       string           `json:"note,omitempty"`
+}
+
+var searchMail = define("search_mail",
+	"Search or list the user's email, newest first. Returns id, subject, sender, time, read and attachment flags and a short preview per message (no bodies: use get_message for one message's full text). Combine query (free text or KQL) with the filters; no arguments lists the latest mail in all folders.",
+	[]string{"Mail.ReadBasic", "Mail.Read", "Mail.ReadWrite"},
+	Hints{ReadOnly: true, Idempotent: true, OpenWorld: true},
+	func(ctx context.Context, c *Call, in SearchMailArgs) (*SearchMailResult, error) {
+		args, cur, err := listing("search_mail", in, in.Cursor, "/me/messages", "/me/mailFolders/")
+		if err != nil {
+			return nil, err
+		}
+		limit, err := checkLimit(args.Limit, 10, 50)
+		if err != nil {
+			return nil, err
+		}
+		q, err := buildMailQuery(args, limit)
+		if err != nil {
+			return nil, err
+		}
+		var res graphPage[graphMessage]
+		header := http.Header{"Prefer": {preferImmutableID}}
+		if err := get(ctx, c, q.path, cur.link(q.path, q.values), q.values, header, &res); err != nil {
+			return nil, err
+		}
+		out := &SearchMailResult{Messages: []MessageSummary{}, NextCursor: newCursor("search_mail", args, q.path, q.values, res.NextLink)}
+		for _, m := range res.Value {
+			if !q.keep(m) {
+				continue
+			}
+			out.Messages = append(out.Messages, m.summary())
+		}
+		if q.postFiltered && len(out.Messages) < len(res.Value) {
+			out.Note = "Search results cannot be filtered by read state or exact time in Graph; this page was filtered after the search, so it may hold fewer than limit messages even when more exist."
+		}
+		return out, nil
+	})
+
+// mailQuery is a search_mail request: Graph path and query, plus the
+// filters that had to be applied to the returned page.
+type mailQuery struct {
+	path         string
+	values       url.Values
+	postFiltered bool
+	keep         func(graphMessage) bool
+}
+
+const messageListFields = "id,subject,from,receivedDateTime,isRead,hasAttachments,bodyPreview,conversationId"
+
+// buildMailQuery chooses between $search (KQL: a query, or a sender name)
+// and $filter with $orderby: Graph refuses to combine $search with either,
+// so with a search every constraint goes into KQL.
+func buildMailQuery(in SearchMailArgs, limit int) (*mailQuery, error) {
+	q := &mailQuery{path: "/me/messages", values: url.Values{
+		"$select": {messageListFields},
+		"$top":    {strconv.Itoa(limit)},
+	}, keep: func(graphMessage) bool { return true }}
+	if f := strings.TrimSpace(in.Folder); f != "" {
+		q.path = "/me/mailFolders/" + url.PathEscape(f) + "/messages"
+	}
+	var after, before time.Time
+	var beforeDateOnly bool
+	var err error
+	if in.ReceivedAfter != "" {
+		if after, _, err = parseTime("received_after", in.ReceivedAfter, time.UTC); err != nil {
+			return nil, err
+		}
+	}
+	if in.ReceivedBefore != "" {
+		if before, beforeDateOnly, err = parseTime("received_before", in.ReceivedBefore, time.UTC); err != nil {
+			return nil, err
+		}
+		if !after.IsZero() && !before.After(after) {
+			return nil, argError("received_before", "must be later than received_after")
+		}
+	}
+	from := strings.TrimSpace(in.From)
+	fromAddress := simpleAddress.MatchString(from)
+	query := strings.TrimSpace(in.Query)
+	if len(query) > 1000 {
+		return nil, argError("query", "is too long (at most 1000 characters)")
+	}
+
+	if query == "" && (from == "" || fromAddress) {
+		var filters []string
+		if !after.IsZero() || !before.IsZero() || in.UnreadOnly || in.HasAttachments != nil || from != "" {
+			// With $orderby, the ordered property must lead the filter.
+			lower := after
+			if lower.IsZero() {
+				lower = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)
+			}
+			filters = append(filters, "receivedDateTime ge "+lower.UTC().Format(time.RFC3339))
+		}
+		if !before.IsZero() {
+			filters = append(filters, "receivedDateTime lt "+before.UTC().Format(time.RFC3339))
+		}
+		if in.UnreadOnly {
+			filters = append(filters, "isRead eq false")
+		}
+		if in.HasAttachments != nil {
+			filters = append(filters, "hasAttachments eq "+strconv.FormatBool(*in.HasAttachments))
+		}
+		if from != "" {
+			filters = append(filters, "from/emailAddress/address eq "+odataString(from))
+		}
+		if len(filters) > 0 {
+			q.values.Set("$filter", strings.Join(filters, " and "))
+		}
+		q.values.Set("$orderby", "receivedDateTime desc")
+		return q, nil
+	}
+
+	var clauses []string
+	if query != "" {
+		if strings.Contains(query, " OR ") {
+			query = "(" + query + ")"
+		}
+		clauses = append(clauses, query)
+	}
+	if from != "" {
+		clauses = append(clauses, "from:"+kqlValue(from))
+	}
+	// KQL compares dates, not times: the exact bound is checked on the page.
+	if !after.IsZero() {
+		clauses = append(clauses, "received>="+after.UTC().Format(time.DateOnly))
+	}
+	if !before.IsZero() {
+		clauses = append(clauses, "received<="+before.UTC().Format(time.DateOnly))
+		if beforeDateOnly {
+			clauses[len(clauses)-1] = "received<" + before.UTC().Format(time.DateOnly)
+		}
+	}
+	if in.HasAttachments != nil {
+		clauses = append(clauses, "hasAttachments:"+strconv.FormatBool(*in.HasAttachments))
+	}
+	q.values.Set("$search", searchExpr(clauses))
+	exactAfter := !after.IsZero() && !after.Equal(after.UTC().Truncate(24*time.Hour))
+	exactBefore := !before.IsZero() && !beforeDateOnly
+	if in.UnreadOnly || exactAfter || exactBefore {
+		q.postFiltered = true
+		q.keep = func(m graphMessage) bool {
+			t, _ := time.Parse(time.RFC3339, m.ReceivedDateTime)
+			return !(in.UnreadOnly && m.IsRead) && !(exactAfter && t.Before(after)) && !(exactBefore && !t.Before(before))
+		}
+	}
+	return q, nil
+}
+
+func checkLimit(limit, def, max int) (int, error) {
+	switch {
+	case limit == 0:
+		return def, nil
+	case limit < 1 || limit > max:
+		return 0, argError("limit", "must be between 1 and %d, not %d", max, limit)
+	}
+	return limit, nil
+}
+
+type graphMessage struct {
+	ID               string           `json:"id"`
+	Subject          string           `json:"subject"`
+	From             *graphRecipient  `json:"from"`
+	ToRecipients     []graphRecipient `json:"toRecipients"`
+	CcRecipients     []graphRecipient `json:"ccRecipients"`
+	ReceivedDateTime string           `json:"receivedDateTime"`
+	IsRead           bool             `json:"isRead"`
+	HasAttachments   bool             `json:"hasAttachments"`
+	BodyPreview      string           `json:"bodyPreview"`
+	ConversationID   string           `json:"conversationId"`
+	WebLink          string           `json:"webLink"`
+	Body             struct {
+		ContentType string `json:"contentType"`
+		Content     string `json:"content"`
+	} `json:"body"`
+	Attachments []graphAttachment `json:"attachments"`
+}
+
+func (m graphMessage) sender() Person {
+	if m.From == nil {
+		return Person{}
+	}
+	return m.From.person()
+}
+
+func (m graphMessage) summary() MessageSummary {
+	return MessageSummary{
+		ID: m.ID, Subject: m.Subject, From: m.sender(), ReceivedAt: m.ReceivedDateTime,
+		IsRead: m.IsRead, HasAttachments: m.HasAttachments,
+		Preview: oneLine(m.BodyPreview, 160), ConversationID: m.ConversationID,
+	}
+}
+
+// Text lists one message per line pair: the compact form a model reads.
+func (r *SearchMailResult) Text() string {
+	var b strings.Builder
+	switch len(r.Messages) {
+	case 0:
+		b.WriteString("No messages found.")
+	case 1:
+		b.WriteString("1 message:")
+	default:
+		fmt.Fprintf(&b, "%d messages, newest first:", len(r.Messages))
+	}
+	for i, m := range r.Messages {
+		flags := ""
+		if !m.IsRead {
+			flags += " [unread]"
+		}
+		if m.HasAttachments {
+			flags += " [attachment]"
+		}
+		fmt.Fprintf(&b, "\n%d. %s — %s, %s%s\n   id: %s", i+1, orNone(m.Subject), m.From, shortTime(m.ReceivedAt), flags, m.ID)
+		if m.Preview != "" {
+			b.WriteString("\n   " + oneLine(m.Preview, 100))
+		}
+	}
+	if r.Note != "" {
+		b.WriteString("\nNote: " + r.Note)
+	}
+	if r.NextCursor != "" {
+		b.WriteString("\nMore: call again with cursor=" + r.NextCursor)
+	}
+	return b.String()
+}
+
+func orNone(subject string) string {
+	if strings.TrimSpace(subject) == "" {
+		return "(no subject)"
+	}
+	return subject
+}
+
+// shortTime renders a Graph UTC timestamp as "2026-11-25 09:12Z".
+func shortTime(s string) string {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return s
+	}
+	return t.UTC().Format("2006-01-02 15:04Z")
+}
+
+// ---- get_message ----
+
+type GetMessageArgs struct {
+	ID string `json:"id" jsonschema_description:"Message id from search_mail."`
+}
+
+type Attachment struct {
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	ContentType string `json:"content_type"`
+	Size        int    `json:"size"`
+	IsInline    bool   `json:"is_inline"`
+}
+
+type MessageResult struct {
+	ID             string       `json:"id"`
+	Subject        string       `json:"subject"`
+	From           Person       `json:"from"`
+	To             []Person     `json:"to"`
+	Cc             []Person     `json:"cc,omitempty"`
+	ReceivedAt     string       `json:"received_at"`
+	IsRead         bool         `json:"is_read"`
+	ConversationID string       `json:"conversation_id,omitempty"`
+	WebLink        string       `json:"web_link,omitempty"`
+	Body           string       `json:"body"`
+	Attachments    []Attachment `json:"attachments"`
+}
+
+type graphAttachment struct {
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	ContentType string `json:"contentType"`
+	Size        int    `json:"size"`
+	IsInline    bool   `json:"isInline"`
+}
+
+var getMessage = define("get_message",
+	"Read one email in full: headers, plain-text body and the attachment list (names and sizes, not contents). Use an id from search_mail.",
+	[]string{"Mail.Read", "Mail.ReadWrite"},
+	Hints{ReadOnly: true, Idempotent: true, OpenWorld: true},
+	func(ctx context.Context, c *Call, in GetMessageArgs) (*MessageResult, error) {
+		id := strings.TrimSpace(in.ID)
+		if len(id) > 512 {
+			return nil, argError("id", "is too long to be a message id")
+		}
+		var m graphMessage
+		err := get(ctx, c, "/me/messages/"+url.PathEscape(id), "", url.Values{
+			"$select": {"id,subject,from,toRecipients,ccRecipients,receivedDateTime,isRead,hasAttachments,conversationId,webLink,body"},
+			"$expand": {"attachments($select=id,name,contentType,size,isInline)"},
+		}, http.Header{"Prefer": {preferImmutableID + `, outlook.body-content-type="text"`}}, &m)
+		if err != nil {
+			return nil, err
+		}
+		out := &MessageResult{
+			ID: m.ID, Subject: m.Subject, From: m.sender(), To: people(m.ToRecipients), Cc: people(m.CcRecipients),
+			ReceivedAt: m.ReceivedDateTime, IsRead: m.IsRead, ConversationID: m.ConversationID, WebLink: m.WebLink,
+			Body: cleanBody(m.Body.Content), Attachments: []Attachment{},
+		}
+		for _, a := range m.Attachments {
+			out.Attachments = append(out.Attachments, Attachment{ID: a.ID, Name: a.Name, ContentType: a.ContentType, Size: a.Size, IsInline: a.IsInline})
+		}
+		return out, nil
+	})
+
+// cleanBody trims trailing spaces and runs of blank lines from a text body.
+func cleanBody(s string) string {
+	lines := strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n")
+	out := make([]string, 0, len(lines))
+	blank := 0
+	for _, l := range lines {
+		l = strings.TrimRight(l, " \t\u00a0")
+		if l == "" {
+			if blank++; blank > 1 {
+				continue
+			}
+		} else {
+			blank = 0
+		}
+		out = append(out, l)
+	}
+	return strings.TrimSpace(strings.Join(out, "\n"))
+}
+
+func (r *MessageResult) Text() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Subject: %s\nFrom: %s\nTo: %s\n", orNone(r.Subject), r.From, joinPeople(r.To))
+	if len(r.Cc) > 0 {
+		fmt.Fprintf(&b, "Cc: %s\n", joinPeople(r.Cc))
+	}
+	fmt.Fprintf(&b, "Received: %s\n", shortTime(r.ReceivedAt))
+	for _, a := range r.Attachments {
+		fmt.Fprintf(&b, "Attachment: %s (%s, %s)\n", a.Name, a.ContentType, byteSize(a.Size))
+	}
+	b.WriteString("\n" + r.Body)
+	return b.String()
+}
+
+func byteSize(n int) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%d KB", n>>10)
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+// ---- send_mail ----
+
+type SendMailArgs struct {
+	To              []string `json:"to" jsonschema_description:"Recipients: name@example.com or \"Name <name@example.com>\"."`
+	Cc              []string `json:"cc,omitempty"`
+	Bcc             []string `json:"bcc,omitempty"`
+	Subject         string   `json:"subject"`
+	Body            string   `json:"body"`
+	BodyFormat      string   `json:"body_format,omitempty" jsonschema:"enum=text,enum=html,default=text"`
+	Importance      string   `json:"importance,omitempty" jsonschema:"enum=low,enum=normal,enum=high"`
+	SaveToSentItems *bool    `json:"save_to_sent_items,omitempty" jsonschema:"default=true"`
+}
+
+type SendMailResult struct {
+	Status          string   `json:"status" jsonschema_description:"accepted: Outlook took the message for delivery (not yet delivered)."`
+	To              []string `json:"to"`
+	Cc              []string `json:"cc,omitempty"`
+	Bcc             []string `json:"bcc,omitempty"`
+	Subject         string   `json:"subject"`
+	SavedToSentItem bool     `json:"saved_to_sent_items"`
+}
+
+var sendMail = define("send_mail",
+	"Send a new email now, as the user. It cannot be undone: confirm recipients, subject and body with the user first. Returns once Outlook accepted it for delivery.",
+	[]string{"Mail.Send"},
+	Hints{ReadOnly: false, Destructive: false, Idempotent: false, OpenWorld: true},
+	func(ctx context.Context, c *Call, in SendMailArgs) (*SendMailResult, error) {
+		msg := map[string]any{"subject": in.Subject}
+		out := &SendMailResult{Status: "accepted", Subject: in.Subject, SavedToSentItem: in.SaveToSentItems == nil || *in.SaveToSentItems}
+		total := 0
+		for _, f := range []struct {
+			arg, key string
+			list     []string
+			into     *[]string
+		}{{"to", "toRecipients", in.To, &out.To}, {"cc", "ccRecipients", in.Cc, &out.Cc}, {"bcc", "bccRecipients", in.Bcc, &out.Bcc}} {
+			recipients, err := recipientList(f.arg, f.list, f.into)
+			if err != nil {
+				return nil, err
+			}
+			total += len(recipients)
+			if len(recipients) > 0 {
+				msg[f.key] = recipients
+			}
+		}
+		if total > 500 {
+			return nil, argError("to", "Outlook accepts at most 500 recipients in all, not %d", total)
+		}
+		if strings.TrimSpace(in.Subject) == "" {
+			return nil, argError("subject", "is required")
+		}
+		contentType, err := bodyContentType(in.BodyFormat)
+		if err != nil {
+			return nil, err
+		}
+		msg["body"] = map[string]string{"contentType": contentType, "content": in.Body}
+		switch in.Importance {
+		case "":
+		case "low", "normal", "high":
+			msg["importance"] = in.Importance
+		default:
+			return nil, argError("importance", "must be low, normal or high, not %q", in.Importance)
+		}
+		err = c.Conn.Do(ctx, nango.Request{
+			Method: http.MethodPost, Path: "/me/sendMail",
+			Body: map[string]any{"message": msg, "saveToSentItems": out.SavedToSentItem},
+		}, nil)
+		if err != nil {
+			return nil, err
+		}
+		return out, nil
+	})
+
+// recipientList validates addresses, keeps their canonical form in into and
+// returns Graph recipients.
+func recipientList(arg string, list []string, into *[]string) ([]graphRecipient, error) {
+	var out []graphRecipient
+	for _, s := range list {
+		a, err := parseRecipient(arg, s)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, graphRecipient{EmailAddress: graphEmail{Name: a.Name, Address: a.Address}})
+		*into = append(*into, Person{Name: a.Name, Address: a.Address}.String())
+	}
+	return out, nil
+}
+
+func bodyContentType(format string) (string, error) {
+	switch strings.ToLower(format) {
+	case "", "text":
+		return "Text", nil
+	case "html":
+		return "HTML", nil
+	}
+	return "", argError("body_format", "must be text or html, not %q", format)
+}
+
+func (r *SendMailResult) Text() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Sent: Outlook accepted %q for delivery to %s", r.Subject, strings.Join(r.To, ", "))
+	if len(r.Cc) > 0 {
+		b.WriteString("; cc " + strings.Join(r.Cc, ", "))
+	}
+	if len(r.Bcc) > 0 {
+		b.WriteString("; bcc " + strings.Join(r.Bcc, ", "))
+	}
+	if r.SavedToSentItem {
+		b.WriteString(". A copy is in Sent Items.")
+	} else {
+		b.WriteString(". No copy was saved.")
+	}
+	return b.String()
+}

@@ -1,0 +1,89 @@
+package tools
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+)
+
+// ---- get_profile ----
+
+type GetProfileArgs struct{}
+
+type ToolAccess struct {
+	Name         string `json:"name"`
+	Usable       bool   `json:"usable"`
+	MissingScope string `json:"missing_scope,omitempty" jsonschema_description:"Least-privileged scope to add to use the tool."`
+}
+
+type ProfileResult struct {
+	Name              string       `json:"name"`
+	Email             string       `json:"email"`
+	UserPrincipalName string       `json:"user_principal_name,omitempty"`
+	JobTitle          string       `json:"job_title,omitempty"`
+	ConnectionID      string       `json:"connection_id"`
+	IntegrationID     string       `json:"integration_id"`
+	GrantedScopes     []string     `json:"granted_scopes" jsonschema_description:"Empty when Nango does not reveal them (see scopes_known)."`
+	ScopesKnown       bool         `json:"scopes_known"`
+	Tools             []ToolAccess `json:"tools"`
+}
+
+var getProfile = define("get_profile",
+	"Who the connected Outlook user is (name, email), which Microsoft Graph permissions the connection has, and which tools are usable. Call it first when unsure whose mailbox this is or why a tool is refused.",
+	[]string{"User.Read", "User.ReadWrite", "User.ReadBasic.All", "User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"},
+	Hints{ReadOnly: true, Idempotent: true, OpenWorld: true},
+	func(ctx context.Context, c *Call, _ GetProfileArgs) (*ProfileResult, error) {
+		var me struct {
+			DisplayName       string `json:"displayName"`
+			Mail              string `json:"mail"`
+			UserPrincipalName string `json:"userPrincipalName"`
+			JobTitle          string `json:"jobTitle"`
+		}
+		if err := get(ctx, c, "/me", "", url.Values{"$select": {"displayName,mail,userPrincipalName,jobTitle"}}, nil, &me); err != nil {
+			return nil, err
+		}
+		out := &ProfileResult{
+			Name: me.DisplayName, Email: firstNonEmpty(me.Mail, me.UserPrincipalName), UserPrincipalName: me.UserPrincipalName, JobTitle: me.JobTitle,
+			ConnectionID: c.Conn.ID(), IntegrationID: c.Conn.IntegrationID(),
+			GrantedScopes: c.Granted.Names(), ScopesKnown: c.Granted.Known(),
+		}
+		if out.GrantedScopes == nil {
+			out.GrantedScopes = []string{}
+		}
+		for _, t := range c.Tools {
+			access := ToolAccess{Name: t.Name, Usable: c.Granted.HasAny(t.Scopes...)}
+			if !access.Usable {
+				access.MissingScope = t.Scopes[0]
+			}
+			out.Tools = append(out.Tools, access)
+		}
+		return out, nil
+	})
+
+func (r *ProfileResult) Text() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s <%s>", r.Name, r.Email)
+	if r.JobTitle != "" {
+		b.WriteString(", " + r.JobTitle)
+	}
+	fmt.Fprintf(&b, "\nNango connection %q, integration %q.", r.ConnectionID, r.IntegrationID)
+	if r.ScopesKnown {
+		fmt.Fprintf(&b, "\nGranted scopes: %s.", strings.Join(r.GrantedScopes, ", "))
+	} else {
+		b.WriteString("\nGranted scopes: unknown (the Nango key cannot read credentials); tools are tried and Graph decides.")
+	}
+	var usable, blocked []string
+	for _, t := range r.Tools {
+		if t.Usable {
+			usable = append(usable, t.Name)
+		} else {
+			blocked = append(blocked, t.Name+" (needs "+t.MissingScope+")")
+		}
+	}
+	fmt.Fprintf(&b, "\nUsable tools: %s.", strings.Join(usable, ", "))
+	if len(blocked) > 0 {
+		fmt.Fprintf(&b, "\nUnavailable: %s.", strings.Join(blocked, "; "))
+	}
+	return b.String()
+}

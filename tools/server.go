@@ -1,0 +1,146 @@
+package tools
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/outlook-mcp/outlook-mcp/nango"
+)
+
+// All is the inventory: every tool the server offers. Adding a tool is one
+// declaration in its domain file and one line here.
+func All() []Tool {
+	return []Tool{
+		searchMail,
+		getMessage,
+		sendMail,
+		listEvents,
+		findContacts,
+		getProfile,
+	}
+}
+
+// Deps is what tool calls need from the outside world.
+type Deps struct {
+	Nango *nango.Client
+	// ConnectionID names the Nango connection a call acts on. It comes from
+	// configuration today; multi-user HTTP derives it from authentication,
+	// never from tool arguments.
+	ConnectionID func(ctx context.Context) (string, error)
+	Logger       *slog.Logger
+	Timeout      time.Duration    // per call; default 60s
+	Now          func() time.Time // default time.Now
+}
+
+// instructions is sent to the client at initialize: a short guide for the model.
+const instructions = `Outlook mail, calendar and contacts of one user, through Microsoft Graph.
+Find messages with search_mail, then read one with get_message. Ids are opaque: pass them back unchanged. Lists return next_cursor when there is more: pass it as cursor with the same arguments.
+send_mail sends at once and cannot be undone: confirm recipients, subject and body with the user first.
+Times are RFC 3339; list_events takes an IANA time_zone. If a tool reports a missing permission, tell the user the fix it gives.`
+
+// NewServer builds the MCP server with the given tools.
+func NewServer(version string, deps Deps, tools []Tool) *server.MCPServer {
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	if deps.Timeout <= 0 {
+		deps.Timeout = 60 * time.Second
+	}
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	s := server.NewMCPServer("outlook-mcp", version,
+		server.WithToolCapabilities(false),
+		server.WithInstructions(instructions),
+		server.WithRecovery(),
+		server.WithLogger(deps.Logger),
+	)
+	serverTools := make([]server.ServerTool, len(tools))
+	for i, t := range tools {
+		serverTools[i] = server.ServerTool{Tool: t.Definition(), Handler: t.handler(deps, tools)}
+	}
+	s.AddTools(serverTools...)
+	return s
+}
+
+// Definition is the tool as MCP lists it.
+func (t Tool) Definition() mcp.Tool {
+	def := mcp.Tool{
+		Name:            t.Name,
+		Description:     t.Description,
+		RawInputSchema:  t.inputSchema,
+		RawOutputSchema: t.outputSchema,
+	}
+	for _, opt := range []mcp.ToolOption{
+		mcp.WithReadOnlyHintAnnotation(t.Hints.ReadOnly),
+		mcp.WithDestructiveHintAnnotation(t.Hints.Destructive),
+		mcp.WithIdempotentHintAnnotation(t.Hints.Idempotent),
+		mcp.WithOpenWorldHintAnnotation(t.Hints.OpenWorld),
+	} {
+		opt(&def)
+	}
+	return def
+}
+
+// handler runs one call: arguments, scope gate, Graph, error mapping.
+// Everything the model can act on becomes an isError result; only real
+// server faults become Go errors.
+func (t Tool) handler(deps Deps, all []Tool) server.ToolHandlerFunc {
+	return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		ctx, cancel := context.WithTimeout(ctx, deps.Timeout)
+		defer cancel()
+		start := time.Now()
+		res, err := t.call(ctx, deps, all, req)
+		deps.Logger.InfoContext(ctx, "tool call", "tool", t.Name, "ms", time.Since(start).Milliseconds(),
+			"is_error", res != nil && res.IsError, "err", err)
+		return res, err
+	}
+}
+
+func (t Tool) call(ctx context.Context, deps Deps, all []Tool, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	raw, err := rawArguments(req)
+	if err != nil {
+		return mcp.NewToolResultError(err.Error()), nil
+	}
+	id, err := deps.ConnectionID(ctx)
+	if err != nil {
+		return mcp.NewToolResultError(err.Error()), nil
+	}
+	c := &Call{Conn: deps.Nango.Connection(id), Tools: all, Now: deps.Now}
+	if c.Granted, err = c.Conn.Scopes(ctx); err != nil {
+		return t.failure(ctx, c, err)
+	}
+	if !c.Granted.HasAny(t.Scopes...) {
+		return t.missingScope(ctx, c), nil
+	}
+	out, err := t.run(ctx, c, raw)
+	if err != nil {
+		return t.failure(ctx, c, err)
+	}
+	return &mcp.CallToolResult{
+		Content:           []mcp.Content{mcp.NewTextContent(out.Text())},
+		StructuredContent: out,
+	}, nil
+}
+
+// rawArguments returns the call's arguments as JSON, whichever way the
+// transport delivered them.
+func rawArguments(req mcp.CallToolRequest) (json.RawMessage, error) {
+	if len(req.Params.RawArguments) > 0 {
+		return req.Params.RawArguments, nil
+	}
+	if req.Params.Arguments == nil {
+		return nil, nil
+	}
+	raw, err := json.Marshal(req.Params.Arguments)
+	if err != nil {
+		return nil, errors.New("Invalid input: arguments must be a JSON object")
+	}
+	return raw, nil
+}

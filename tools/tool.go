@@ -1,0 +1,174 @@
+// Package tools turns Outlook capabilities into MCP tools. A tool is one
+// declaration (name, description, argument and result types, annotations,
+// required scopes, handler); this file turns such a declaration into an
+// mcp-go tool with invopop-generated schemas, the scope gate and the error
+// mapping applied the same way to every tool.
+package tools
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"time"
+
+	"github.com/invopop/jsonschema"
+
+	"github.com/outlook-mcp/outlook-mcp/nango"
+)
+
+// Hints are a tool's MCP annotations. Every tool states all four.
+type Hints struct {
+	ReadOnly    bool
+	Destructive bool
+	Idempotent  bool
+	OpenWorld   bool
+}
+
+// Result is what a tool returns: structured content plus a compact text
+// rendering for the model.
+type Result interface {
+	Text() string
+}
+
+// Tool is one MCP tool.
+type Tool struct {
+	Name        string
+	Description string
+	// Scopes the tool needs, any one of them, least privileged first. The
+	// gate refuses the call before Graph when none is granted.
+	Scopes []string
+	Hints  Hints
+
+	inputSchema  json.RawMessage
+	outputSchema json.RawMessage
+	required     []string
+	run          func(ctx context.Context, c *Call, args json.RawMessage) (Result, error)
+}
+
+// Call is what a handler gets besides its arguments: the user's connection
+// and the scopes it was granted.
+type Call struct {
+	Conn    *nango.Connection
+	Granted nango.Scopes
+	Tools   []Tool // the server's tool list, for get_profile
+	Now     func() time.Time
+}
+
+// define declares a tool from a typed handler. In and Out are reflected by
+// invopop into the input and output schemas.
+func define[In any, Out Result](name, description string, scopes []string, hints Hints,
+	handle func(ctx context.Context, c *Call, in In) (Out, error)) Tool {
+	in, required := schemaOf[In]()
+	out, _ := schemaOf[Out]()
+	return Tool{
+		Name: name, Description: description, Scopes: scopes, Hints: hints,
+		inputSchema: in, outputSchema: out, required: required,
+		run: func(ctx context.Context, c *Call, raw json.RawMessage) (Result, error) {
+			var args In
+			if err := decodeArgs(raw, required, &args); err != nil {
+				return nil, err
+			}
+			return handle(ctx, c, args)
+		},
+	}
+}
+
+var reflector = jsonschema.Reflector{Anonymous: true, DoNotReference: true, ExpandedStruct: true}
+
+// schemaOf reflects T into a JSON schema fit for MCP (no $schema, no $ref,
+// additionalProperties false) and returns its required properties.
+func schemaOf[T any]() (json.RawMessage, []string) {
+	s := reflector.Reflect(new(T))
+	s.Version = ""
+	if s.Properties == nil || s.Properties.Len() == 0 {
+		// An argument-less tool still needs an object schema with properties.
+		s.Properties = jsonschema.NewProperties()
+	}
+	raw, err := json.Marshal(s)
+	if err != nil {
+		panic(fmt.Sprintf("schema of %T: %v", *new(T), err))
+	}
+	return raw, s.Required
+}
+
+// decodeArgs binds arguments strictly: unknown names, wrong types and missing
+// required arguments come back as an *inputError naming the argument.
+func decodeArgs(raw json.RawMessage, required []string, v any) error {
+	if len(bytes.TrimSpace(raw)) == 0 || string(raw) == "null" {
+		raw = json.RawMessage("{}")
+	}
+	var present map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &present); err != nil {
+		return &inputError{msg: "arguments must be a JSON object"}
+	}
+	for _, name := range required {
+		if v, ok := present[name]; !ok || string(v) == "null" || string(v) == `""` || string(v) == "[]" {
+			return argError(name, "is required")
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	var typeErr *json.UnmarshalTypeError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &typeErr):
+		return argError(typeErr.Field, "must be %s, not %s", jsonTypeName(typeErr.Type), typeErr.Value)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return argError(name, "is not an argument of this tool (known: %s)", strings.Join(fieldNames(v), ", "))
+	default:
+		return &inputError{msg: "arguments are not valid JSON: " + err.Error()}
+	}
+}
+
+func jsonTypeName(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int64, reflect.Int32:
+		return "an integer"
+	case reflect.Slice:
+		return "a list"
+	case reflect.Pointer:
+		return jsonTypeName(t.Elem())
+	}
+	return "an object"
+}
+
+// fieldNames lists the JSON argument names of the struct v points to.
+func fieldNames(v any) []string {
+	t := reflect.TypeOf(v).Elem()
+	names := make([]string, 0, t.NumField())
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		if name != "" && name != "-" {
+			names = append(names, name)
+		}
+	}
+	return names
+}
+
+// inputError is bad input: the model can fix it. No Graph call was made.
+type inputError struct {
+	arg string
+	msg string
+}
+
+func (e *inputError) Error() string {
+	if e.arg == "" {
+		return "Invalid input: " + e.msg
+	}
+	return fmt.Sprintf("Invalid argument %q: %s", e.arg, e.msg)
+}
+
+func argError(arg, format string, a ...any) error {
+	return &inputError{arg: arg, msg: fmt.Sprintf(format, a...)}
+}
