@@ -107,7 +107,7 @@ func (c *Client) Connection(id string) *Connection {
 	defer c.mu.Unlock()
 	conn, ok := c.conns[id]
 	if !ok {
-		conn = &Connection{client: c, id: id, slots: make(chan struct{}, c.cfg.MaxInFlight)}
+		conn = &Connection{client: c, id: id, slots: make(chan struct{}, c.cfg.MaxInFlight), fetching: make(chan struct{}, 1)}
 		c.conns[id] = conn
 	}
 	return conn

@@ -19,7 +19,9 @@ type Connection struct {
 	id     string
 	slots  chan struct{} // one token per Graph call in flight
 
-	mu          sync.Mutex // guards the fields below and serialises scope fetches
+	fetching chan struct{} // one scope fetch at a time
+
+	mu          sync.Mutex // guards the fields below; never held across I/O
 	scopes      Scopes
 	scopesAt    time.Time                // when scopes were fetched
 	refreshedAt time.Time                // when a 403 last forced a refetch
@@ -75,7 +77,7 @@ func (c *Connection) Do(ctx context.Context, r Request, out any) error {
 	for k, v := range r.Header {
 		header["Nango-Proxy-"+http.CanonicalHeaderKey(k)] = v
 	}
-	idempotent := r.Idempotent || r.Method == http.MethodGet
+	idempotent := r.Idempotent || r.Method == http.MethodGet || r.Method == ""
 	cfg := c.client.cfg
 	for attempt := 0; ; attempt++ {
 		start := time.Now()

@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 )
 
 // Source tells who produced an error: Nango itself, Microsoft Graph behind
@@ -115,17 +115,14 @@ func parseError(resp *http.Response, body []byte) *Error {
 	return e
 }
 
-// isNangoCode: Nango's codes are snake_case or upper-case errno names
-// (ECONNRESET); Graph's are PascalCase (ErrorAccessDenied, Authorization_RequestDenied).
+// isNangoCode: Nango's codes are snake_case (unknown_account) or errno
+// names (ECONNRESET); Graph's are PascalCase (ErrorAccessDenied,
+// Authorization_RequestDenied) or camelCase (itemNotFound).
 func isNangoCode(code string) bool {
-	if code == "" {
-		return false
-	}
-	if strings.HasPrefix(code, "E") && strings.ToUpper(code) == code {
-		return true
-	}
-	return unicode.IsLower(rune(code[0]))
+	return nangoCode.MatchString(code)
 }
+
+var nangoCode = regexp.MustCompile(`^([a-z0-9]+(_[a-z0-9]+)+|[a-z0-9]+|E[A-Z_]+)$`)
 
 func classify(e *Error) Kind {
 	if e.Source == FromNango {
@@ -149,7 +146,10 @@ func classify(e *Error) Kind {
 				return KindUnknownConnection
 			}
 		}
-		if e.Status >= 500 || strings.HasPrefix(e.Code, "E") {
+		switch {
+		case e.Status == http.StatusTooManyRequests:
+			return KindRateLimited
+		case e.Status >= 500 || strings.HasPrefix(e.Code, "E"):
 			return KindUnavailable
 		}
 		return KindOther

@@ -24,38 +24,54 @@ type connectionInfo struct {
 // configured TTL. When the secret key cannot read credentials the result is
 // unknown (not an error): callers then rely on Graph's 403s.
 func (c *Connection) Scopes(ctx context.Context) (Scopes, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if !c.scopesAt.IsZero() && time.Since(c.scopesAt) < c.client.cfg.ScopeTTL {
-		return c.scopes, nil
-	}
-	return c.fetchScopes(ctx)
+	fresh := func() bool { return !c.scopesAt.IsZero() && time.Since(c.scopesAt) < c.client.cfg.ScopeTTL }
+	return c.scopesUnless(ctx, fresh)
 }
 
 // RefreshScopes refetches the granted scopes, for use after Graph answered
 // 403: the user may have re-consented, or lost a permission. A burst of 403s
 // shares one refetch: refreshes less than a few seconds apart reuse it.
 func (c *Connection) RefreshScopes(ctx context.Context) (Scopes, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if time.Since(c.refreshedAt) < 5*time.Second {
-		return c.scopes, nil
-	}
-	s, err := c.fetchScopes(ctx)
+	recent := func() bool { return time.Since(c.refreshedAt) < 5*time.Second }
+	s, err := c.scopesUnless(ctx, recent)
 	if err == nil {
+		c.mu.Lock()
 		c.refreshedAt = c.scopesAt
+		c.mu.Unlock()
 	}
 	return s, err
 }
 
-// fetchScopes reads the connection; c.mu is held.
+// scopesUnless fetches the scopes unless current() says the cached ones
+// will do. One fetch runs at a time; callers wait for it only as long as
+// their own context allows, and reuse its answer.
+func (c *Connection) scopesUnless(ctx context.Context, current func() bool) (Scopes, error) {
+	c.mu.Lock()
+	if current() {
+		defer c.mu.Unlock()
+		return c.scopes, nil
+	}
+	c.mu.Unlock()
+	select {
+	case c.fetching <- struct{}{}:
+		defer func() { <-c.fetching }()
+	case <-ctx.Done():
+		return Scopes{}, ctx.Err()
+	}
+	c.mu.Lock()
+	if current() { // another caller fetched while this one waited
+		defer c.mu.Unlock()
+		return c.scopes, nil
+	}
+	c.mu.Unlock()
+	return c.fetchScopes(ctx)
+}
+
+// fetchScopes reads the connection; the caller holds c.fetching.
 func (c *Connection) fetchScopes(ctx context.Context) (Scopes, error) {
 	q := url.Values{"provider_config_key": {c.client.cfg.IntegrationID}}
 	_, data, err := c.client.send(ctx, http.MethodGet, "/connections/"+url.PathEscape(c.id)+"?"+q.Encode(), nil, nil)
 	if err != nil {
-		if e, ok := AsError(err); ok && e.Source == FromNango && e.Status == http.StatusNotFound {
-			e.Kind = KindUnknownConnection
-		}
 		return Scopes{}, err
 	}
 	var info connectionInfo
@@ -72,7 +88,9 @@ func (c *Connection) fetchScopes(ctx context.Context) (Scopes, error) {
 	if raw := strings.TrimSpace(info.Credentials.Raw.Scope); raw != "" {
 		s = ParseScopes(raw)
 	}
+	c.mu.Lock()
 	c.scopes, c.scopesAt = s, time.Now()
+	c.mu.Unlock()
 	return s, nil
 }
 
