@@ -87,6 +87,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		fmt.Fprintln(stdout, "outlook-mcp", buildVersion())
 		return 0
 	}
+	switch o.transport {
+	case "stdio":
+	case "http":
+		if err := transport.CheckAddr(o.addr, getenv("OUTLOOK_MCP_TOKEN")); err != nil {
+			return fail(stderr, err)
+		}
+	default:
+		return fail(stderr, fmt.Errorf("--transport must be stdio or http, not %q", o.transport))
+	}
 	logger, err := newLogger(stderr, getenv("OUTLOOK_MCP_LOG_LEVEL"))
 	if err != nil {
 		return fail(stderr, err)
@@ -95,13 +104,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if err != nil {
 		return fail(stderr, err)
 	}
-	switch o.transport {
-	case "stdio":
-		err = transport.Stdio(ctx, s, stdin, stdout, logger)
-	case "http":
+	if o.transport == "http" {
 		err = transport.ServeHTTP(ctx, s, transport.HTTPConfig{Addr: o.addr, Token: getenv("OUTLOOK_MCP_TOKEN"), Logger: logger}, nil)
-	default:
-		err = fmt.Errorf("--transport must be stdio or http, not %q", o.transport)
+	} else {
+		err = transport.Stdio(ctx, s, stdin, stdout, logger)
 	}
 	if err != nil {
 		return fail(stderr, err)

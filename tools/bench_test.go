@@ -1,6 +1,7 @@
 package tools
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -8,26 +9,25 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mark3labs/mcp-go/mcp"
-
 	"github.com/outlook-mcp/outlook-mcp/nango"
 	"github.com/outlook-mcp/outlook-mcp/sim"
 )
 
 // The server's overhead on a tool call, read as a ratio of these two in the
-// same run: one search_mail call end to end (MCP request, arguments, scope
-// gate, Graph through the simulated Nango, result, text rendering) against
-// the same Graph request made directly and decoded. See BENCHMARKS.md.
+// same run: one search_mail call as a transport hands it to the server (a
+// JSON-RPC message in, the encoded response out: arguments, scope gate,
+// Graph through the simulated Nango, result, text rendering) against the
+// same Graph request made directly and decoded. See BENCHMARKS.md.
 
 func BenchmarkSearchMailTool(b *testing.B) {
 	h := newHarness(b)
-	req := mcp.CallToolRequest{Params: mcp.CallToolParams{Name: "search_mail", Arguments: map[string]any{"limit": 10}}}
+	msg := json.RawMessage(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"search_mail","arguments":{"limit":10}}}`)
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		res, err := h.client.CallTool(ctx, req)
-		if err != nil || res.IsError {
-			b.Fatal(err, textOf(res))
+		out, err := json.Marshal(h.server.HandleMessage(ctx, msg))
+		if err != nil || !bytes.Contains(out, []byte(`"structuredContent"`)) {
+			b.Fatalf("%v %s", err, out)
 		}
 	}
 }

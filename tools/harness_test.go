@@ -11,6 +11,7 @@ import (
 
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
 	"github.com/stretchr/testify/require"
 
 	"github.com/outlook-mcp/outlook-mcp/nango"
@@ -39,6 +40,7 @@ func mailbox(t testing.TB) []byte {
 type harness struct {
 	t      testing.TB
 	sim    *sim.Sim
+	server *server.MCPServer
 	client *client.Client
 }
 
@@ -83,7 +85,7 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	_, err = c.Initialize(ctx, mcp.InitializeRequest{Params: mcp.InitializeParams{ProtocolVersion: mcp.LATEST_PROTOCOL_VERSION}})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = c.Close() })
-	return &harness{t: t, sim: s, client: c}
+	return &harness{t: t, sim: s, server: srv, client: c}
 }
 
 // call invokes a tool and fails the test on a protocol error (a tool error

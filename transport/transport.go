@@ -70,6 +70,11 @@ func isLoopback(host string) bool {
 // Handler mounts streamable HTTP at /mcp, legacy SSE at /sse and /message,
 // and /healthz. MCP endpoints require the bearer token when one is set.
 func Handler(s *server.MCPServer, token string) http.Handler {
+	h, _ := mount(s, token)
+	return h
+}
+
+func mount(s *server.MCPServer, token string) (http.Handler, *server.SSEServer) {
 	streamable := server.NewStreamableHTTPServer(s, server.WithStateLess(true))
 	sse := server.NewSSEServer(s, server.WithKeepAlive(true))
 	mux := http.NewServeMux()
@@ -80,7 +85,7 @@ func Handler(s *server.MCPServer, token string) http.Handler {
 		w.Header().Set("Content-Type", "text/plain")
 		_, _ = io.WriteString(w, "ok\n")
 	})
-	return mux
+	return mux, sse
 }
 
 func requireToken(token string, next http.Handler) http.Handler {
@@ -108,11 +113,15 @@ func ServeHTTP(ctx context.Context, s *server.MCPServer, cfg HTTPConfig, ready f
 	if err != nil {
 		return err
 	}
+	handler, sse := mount(s, cfg.Token)
 	srv := &http.Server{
-		Handler:           Handler(s, cfg.Token),
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          log.New(&slogWriter{cfg.Logger}, "", 0),
 	}
+	// Shutdown waits for every handler to return, and an SSE stream returns
+	// only when its client leaves: end the streams as shutdown begins.
+	srv.RegisterOnShutdown(sse.CloseSessions)
 	cfg.Logger.Info("listening", "addr", ln.Addr().String(), "mcp", "/mcp", "sse", "/sse", "auth", cfg.Token != "")
 	if ready != nil {
 		ready(ln.Addr().String())
@@ -124,7 +133,7 @@ func ServeHTTP(ctx context.Context, s *server.MCPServer, cfg HTTPConfig, ready f
 		return err
 	case <-ctx.Done():
 	}
-	// SSE streams stay open: give requests a moment, then close them.
+	// Let requests in flight finish, within reason.
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {

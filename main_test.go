@@ -1,0 +1,236 @@
+package main
+
+// Tests of the command itself, through run(): configuration errors, flags,
+// stdio hygiene and the HTTP listener's lifecycle. Plus a live test against
+// the real Nango and Outlook, skipped unless credentials are in the environment.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mark3labs/mcp-go/client"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// getenv is a fake environment.
+func getenv(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+// runCmd runs the command to completion with the given arguments, environment and stdin.
+func runCmd(t *testing.T, args []string, vars map[string]string, stdin string) (code int, stdout, stderr string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), callTimeout)
+	defer cancel()
+	var out, errOut bytes.Buffer
+	code = run(ctx, args, getenv(vars), strings.NewReader(stdin), &out, &errOut)
+	require.NoError(t, ctx.Err(), "run did not return by itself")
+	return code, out.String(), errOut.String()
+}
+
+func TestRunRequiresSecretKey(t *testing.T) {
+	code, stdout, stderr := runCmd(t, nil, map[string]string{"NANGO_CONNECTION_ID": "u1"}, "")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "NANGO_SECRET_KEY")
+	assert.Contains(t, stderr, "--sandbox", "points to a way to try it without an account")
+	assert.Empty(t, stdout, "stdout belongs to the protocol")
+}
+
+func TestRunRequiresConnectionID(t *testing.T) {
+	code, stdout, stderr := runCmd(t, nil, map[string]string{"NANGO_SECRET_KEY": unknownKey}, "")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "NANGO_CONNECTION_ID")
+	assert.Empty(t, stdout)
+}
+
+func TestRunMalformedSecretKeyIsNotEchoed(t *testing.T) {
+	const key = "sk-live-DoNotPrintMe-1234567890"
+	code, stdout, stderr := runCmd(t, nil, map[string]string{"NANGO_SECRET_KEY": key, "NANGO_CONNECTION_ID": "u1"}, "")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "NANGO_SECRET_KEY")
+	assert.Contains(t, stderr, "UUID")
+	assert.NotContains(t, stderr, key)
+	assert.NotContains(t, stderr, "DoNotPrintMe")
+	assert.Empty(t, stdout)
+}
+
+func TestRunBadNangoHostIsNamed(t *testing.T) {
+	code, _, stderr := runCmd(t, nil, map[string]string{"NANGO_SECRET_KEY": unknownKey, "NANGO_CONNECTION_ID": "u1", "NANGO_HOST": "ftp://nango"}, "")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "NANGO_HOST")
+	assert.NotContains(t, stderr, unknownKey)
+}
+
+func TestRunBadLogLevel(t *testing.T) {
+	code, _, stderr := runCmd(t, []string{"--sandbox"}, map[string]string{"OUTLOOK_MCP_LOG_LEVEL": "chatty"}, "")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "OUTLOOK_MCP_LOG_LEVEL")
+}
+
+func TestRunVersion(t *testing.T) {
+	code, stdout, _ := runCmd(t, []string{"--version"}, nil, "")
+	assert.Equal(t, 0, code)
+	assert.Regexp(t, `^outlook-mcp \S+\n$`, stdout)
+}
+
+func TestRunHelp(t *testing.T) {
+	code, stdout, stderr := runCmd(t, []string{"--help"}, nil, "")
+	assert.Equal(t, 0, code)
+	help := stdout + stderr
+	for _, want := range []string{"Usage:", "--sandbox", "NANGO_SECRET_KEY", "NANGO_CONNECTION_ID", "OUTLOOK_MCP_TOKEN", "-transport", "-addr"} {
+		assert.Contains(t, help, want)
+	}
+}
+
+func TestRunUnknownFlag(t *testing.T) {
+	code, stdout, stderr := runCmd(t, []string{"--sandbx"}, nil, "")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, "sandbx")
+	assert.Empty(t, stdout)
+}
+
+func TestRunUnknownTransport(t *testing.T) {
+	code, stdout, stderr := runCmd(t, []string{"--sandbox", "--transport", "websocket"}, nil, "")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, `--transport must be stdio or http, not "websocket"`)
+	assert.Empty(t, stdout)
+}
+
+func TestRunHTTPRefusesOpenAddrWithoutToken(t *testing.T) {
+	code, _, stderr := runCmd(t, []string{"--sandbox", "--transport", "http", "--addr", "0.0.0.0:0"}, nil, "")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "OUTLOOK_MCP_TOKEN")
+}
+
+// TestRunStdioWritesOnlyJSONRPC pipes a whole session into stdin: every line
+// on stdout is a JSON-RPC message, and logs go to stderr.
+func TestRunStdioWritesOnlyJSONRPC(t *testing.T) {
+	in := strings.Join([]string{
+		`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"pipe","version":"0"}}}`,
+		`{"jsonrpc":"2.0","method":"notifications/initialized"}`,
+		`{"jsonrpc":"2.0","id":2,"method":"tools/list"}`,
+	}, "\n") + "\n"
+	code, stdout, stderr := runCmd(t, []string{"--sandbox"}, map[string]string{"OUTLOOK_MCP_LOG_LEVEL": "debug"}, in)
+	require.Equal(t, 0, code, "EOF on stdin ends the server normally; stderr:\n%s", stderr)
+
+	results := map[float64]map[string]any{}
+	for line := range strings.Lines(stdout) {
+		var msg struct {
+			JSONRPC string         `json:"jsonrpc"`
+			ID      float64        `json:"id"`
+			Result  map[string]any `json:"result"`
+			Error   any            `json:"error"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(line), &msg), "stdout line is not JSON-RPC: %q", line)
+		assert.Equal(t, "2.0", msg.JSONRPC)
+		assert.Nil(t, msg.Error, "line %q", line)
+		results[msg.ID] = msg.Result
+	}
+	require.Contains(t, results, 1.0, "initialize was answered:\n%s", stdout)
+	assert.Equal(t, "2025-11-25", results[1]["protocolVersion"])
+	require.Contains(t, results, 2.0, "tools/list was answered:\n%s", stdout)
+	tools, _ := results[2]["tools"].([]any)
+	assert.Len(t, tools, len(wantTools))
+	assert.Contains(t, stderr, "sandbox mode", "logs go to stderr")
+}
+
+// notifyWriter collects output and signals once a line matching re was written.
+type notifyWriter struct {
+	syncBuffer
+	re   *regexp.Regexp
+	once sync.Once
+	hit  chan string
+}
+
+func (w *notifyWriter) Write(p []byte) (int, error) {
+	n, err := w.syncBuffer.Write(p)
+	if m := w.re.FindStringSubmatch(w.String()); m != nil {
+		w.once.Do(func() { w.hit <- m[1] })
+	}
+	return n, err
+}
+
+// TestRunHTTPServesUntilCancelled: the command serves HTTP until its context
+// ends (SIGINT/SIGTERM in main), then exits 0.
+func TestRunHTTPServesUntilCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	stderr := &notifyWriter{re: regexp.MustCompile(`msg=listening addr=(\S+)`), hit: make(chan string, 1)}
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"--sandbox", "--transport", "http", "--addr", "127.0.0.1:0"}, getenv(nil), strings.NewReader(""), io.Discard, stderr)
+	}()
+	var addr string
+	select {
+	case addr = <-stderr.hit:
+	case code := <-done:
+		t.Fatalf("run exited %d before listening:\n%s", code, stderr.String())
+	case <-time.After(callTimeout):
+		t.Fatalf("not listening:\n%s", stderr.String())
+	}
+
+	resp, err := http.Get("http://" + addr + "/healthz")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+
+	c, err := client.NewStreamableHttpClient("http://" + addr + "/mcp")
+	require.NoError(t, err)
+	e := &env{transport: "http", c: newMCPGoClient(t, c, false)}
+	res := e.ok(t, "get_profile", nil)
+	assert.Equal(t, "sandbox", res.structured["connection_id"])
+	require.NoError(t, e.c.close())
+	http.DefaultClient.CloseIdleConnections()
+
+	cancel()
+	select {
+	case code := <-done:
+		assert.Equal(t, 0, code, "stderr:\n%s", stderr.String())
+	case <-time.After(callTimeout):
+		t.Fatal("run did not return after its context ended")
+	}
+}
+
+// TestLiveOutlook runs against the real Nango and Outlook when
+// NANGO_SECRET_KEY and NANGO_CONNECTION_ID are set. It only reads.
+func TestLiveOutlook(t *testing.T) {
+	key, conn := os.Getenv("NANGO_SECRET_KEY"), os.Getenv("NANGO_CONNECTION_ID")
+	if key == "" || conn == "" {
+		t.Skip("set NANGO_SECRET_KEY and NANGO_CONNECTION_ID (and NANGO_INTEGRATION_ID, NANGO_HOST if not the defaults) to run against a real mailbox")
+	}
+	logs := &syncBuffer{}
+	srv, err := newServer(options{}, os.Getenv, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	require.NoError(t, err)
+	c, err := client.NewInProcessClient(srv)
+	require.NoError(t, err)
+	e := &env{transport: "in-process", c: newMCPGoClient(t, c, false)}
+
+	for _, tc := range []struct {
+		tool string
+		args map[string]any
+	}{
+		{"get_profile", nil},
+		{"search_mail", map[string]any{"limit": 1}},
+	} {
+		res := e.call(t, tc.tool, tc.args)
+		require.NotEmpty(t, res.text, "%s must say something, success or not", tc.tool)
+		if res.isError {
+			t.Logf("%s: tool error (acceptable live, e.g. a missing scope): %s", tc.tool, res.text)
+		} else {
+			assert.NotNil(t, res.structured, "%s structured content", tc.tool)
+		}
+		assert.NotContains(t, res.text, key)
+	}
+	assert.NotContains(t, logs.String(), key, "the secret key reached the logs")
+}
