@@ -104,6 +104,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if err != nil {
 		return fail(stderr, err)
 	}
+	if f, ok := stdin.(*os.File); ok && o.transport == "stdio" && isTerminal(f) {
+		// A person ran it by hand: say what it is waiting for.
+		logger.Info("waiting for an MCP client on stdin/stdout: start it from an MCP client (README: MCP client configuration), or use --transport http")
+	}
 	if o.transport == "http" {
 		err = transport.ServeHTTP(ctx, s, transport.HTTPConfig{Addr: o.addr, Token: getenv("OUTLOOK_MCP_TOKEN"), Logger: logger}, nil)
 	} else {
@@ -173,6 +177,11 @@ func newLogger(w io.Writer, level string) (*slog.Logger, error) {
 		}
 	}
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+}
+
+func isTerminal(f *os.File) bool {
+	info, err := f.Stat()
+	return err == nil && info.Mode()&os.ModeCharDevice != 0
 }
 
 func buildVersion() string {

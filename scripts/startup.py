@@ -2,7 +2,9 @@
 """Start the server binary N times over stdio, time initialize + tools/list,
 and report the median, plus peak memory (VmHWM) after a few tool calls.
 
-usage: scripts/startup.py ./outlook-mcp [runs]   (runs --sandbox: no network)
+usage: scripts/startup.py ./outlook-mcp [runs]
+Runs --sandbox (no network), or, when NANGO_HOST is set, the product
+configuration from NANGO_* against that host (e.g. scripts/fakenango).
 """
 import json, os, statistics, subprocess, sys, time
 
@@ -26,8 +28,9 @@ def read(p, want_id):
 
 
 def start():
-    return subprocess.Popen([binary, "--sandbox"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, env={"OUTLOOK_MCP_LOG_LEVEL": "warn", **{k: v for k, v in os.environ.items() if k.startswith("GO")}})
+    env = {"OUTLOOK_MCP_LOG_LEVEL": "warn", **{k: v for k, v in os.environ.items() if k.startswith(("GO", "NANGO_"))}}
+    args = [binary] if "NANGO_HOST" in env else [binary, "--sandbox"]
+    return subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
 
 
 times = []
@@ -46,7 +49,7 @@ for i, (name, args) in enumerate([("search_mail", {"limit": 50}), ("get_profile"
                                   ("list_events", {"start": "2026-11-01", "end": "2026-12-31", "limit": 100}),
                                   ("find_contacts", {"query": "a", "limit": 50})] * 5):
     send(p, {"jsonrpc": "2.0", "id": 10 + i, "method": "tools/call", "params": {"name": name, "arguments": args}})
-    read(p, 10 + i)
+    assert not read(p, 10 + i)["result"].get("isError"), name
 status = open(f"/proc/{p.pid}/status").read()
 hwm = next(l for l in status.splitlines() if l.startswith("VmHWM")).split()[1]
 p.stdin.close(); p.wait()

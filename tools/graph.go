@@ -63,7 +63,7 @@ func joinPeople(ps []Person) string {
 	return strings.Join(s, ", ")
 }
 
-// preferMail asks for ids that survive moves between folders.
+// preferImmutableID asks for ids that survive moves between folders.
 const preferImmutableID = `IdType="ImmutableId"`
 
 // get is a Graph GET: path, or a nextLink when link is set.

@@ -76,7 +76,6 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	srv := NewServer("test", Deps{
 		Nango:        nc2,
 		ConnectionID: func(context.Context) (string, error) { return connID, nil },
-		Now:          func() time.Time { return testNow },
 	}, All())
 	c, err := client.NewInProcessClient(srv)
 	require.NoError(t, err)

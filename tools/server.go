@@ -34,8 +34,7 @@ type Deps struct {
 	// never from tool arguments.
 	ConnectionID func(ctx context.Context) (string, error)
 	Logger       *slog.Logger
-	Timeout      time.Duration    // per call; default 60s
-	Now          func() time.Time // default time.Now
+	Timeout      time.Duration // per call; default 60s
 }
 
 // instructions is sent to the client at initialize: a short guide for the model.
@@ -51,9 +50,6 @@ func NewServer(version string, deps Deps, tools []Tool) *server.MCPServer {
 	}
 	if deps.Timeout <= 0 {
 		deps.Timeout = 60 * time.Second
-	}
-	if deps.Now == nil {
-		deps.Now = time.Now
 	}
 	s := server.NewMCPServer("outlook-mcp", version,
 		server.WithToolCapabilities(false),
@@ -112,7 +108,7 @@ func (t Tool) call(ctx context.Context, deps Deps, all []Tool, req mcp.CallToolR
 	if err != nil {
 		return mcp.NewToolResultError(err.Error()), nil
 	}
-	c := &Call{Conn: deps.Nango.Connection(id), Tools: all, Now: deps.Now}
+	c := &Call{Conn: deps.Nango.Connection(id), Tools: all}
 	if c.Granted, err = c.Conn.Scopes(ctx); err != nil {
 		return t.failure(ctx, c, err)
 	}

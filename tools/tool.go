@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
-	"time"
 
 	"github.com/invopop/jsonschema"
 
@@ -55,15 +54,14 @@ type Call struct {
 	Conn    *nango.Connection
 	Granted nango.Scopes
 	Tools   []Tool // the server's tool list, for get_profile
-	Now     func() time.Time
 }
 
 // define declares a tool from a typed handler. In and Out are reflected by
 // invopop into the input and output schemas.
 func define[In any, Out Result](name, description string, scopes []string, hints Hints,
 	handle func(ctx context.Context, c *Call, in In) (Out, error)) Tool {
-	in, required := schemaOf[In]()
-	out, _ := schemaOf[Out]()
+	in, required := schemaOf[In](true)
+	out, _ := schemaOf[Out](false)
 	return Tool{
 		Name: name, Description: description, Scopes: scopes, Hints: hints,
 		inputSchema: in, outputSchema: out, required: required,
@@ -80,19 +78,40 @@ func define[In any, Out Result](name, description string, scopes []string, hints
 var reflector = jsonschema.Reflector{Anonymous: true, DoNotReference: true, ExpandedStruct: true}
 
 // schemaOf reflects T into a JSON schema fit for MCP (no $schema, no $ref,
-// additionalProperties false) and returns its required properties.
-func schemaOf[T any]() (json.RawMessage, []string) {
+// additionalProperties false at the top) and returns its required
+// properties. strict keeps additionalProperties false on nested objects
+// too: right for arguments, only tokens for results.
+func schemaOf[T any](strict bool) (json.RawMessage, []string) {
 	s := reflector.Reflect(new(T))
 	s.Version = ""
 	if s.Properties == nil || s.Properties.Len() == 0 {
 		// An argument-less tool still needs an object schema with properties.
 		s.Properties = jsonschema.NewProperties()
 	}
+	if !strict {
+		for p := s.Properties.Oldest(); p != nil; p = p.Next() {
+			loosen(p.Value)
+		}
+	}
 	raw, err := json.Marshal(s)
 	if err != nil {
 		panic(fmt.Sprintf("schema of %T: %v", *new(T), err))
 	}
 	return raw, s.Required
+}
+
+// loosen drops additionalProperties from s and the objects below it.
+func loosen(s *jsonschema.Schema) {
+	if s == nil {
+		return
+	}
+	s.AdditionalProperties = nil
+	loosen(s.Items)
+	if s.Properties != nil {
+		for p := s.Properties.Oldest(); p != nil; p = p.Next() {
+			loosen(p.Value)
+		}
+	}
 }
 
 // decodeArgs binds arguments strictly: unknown names, wrong types and missing
