@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -133,7 +134,9 @@ func (c *Client) send(ctx context.Context, method, path string, header http.Head
 		if ctx.Err() != nil {
 			return nil, nil, ctx.Err()
 		}
-		return nil, nil, &Error{Source: FromNetwork, Kind: KindUnavailable, Message: "cannot reach Nango at " + c.host, Err: scrub(err)}
+		var opErr *net.OpError
+		unsent := errors.As(err, &opErr) && opErr.Op == "dial" // no connection, so no request
+		return nil, nil, &Error{Source: FromNetwork, Kind: KindUnavailable, Message: "cannot reach Nango at " + c.host, Err: scrub(err), unsent: unsent}
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)

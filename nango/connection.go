@@ -90,8 +90,8 @@ func (c *Connection) Do(ctx context.Context, r Request, out any) error {
 		if !ok { // context cancelled
 			return err
 		}
-		retryable := e.Kind == KindRateLimited || (idempotent && e.Kind == KindUnavailable)
-		if !idempotent && e.Kind == KindUnavailable {
+		retryable := e.Kind == KindRateLimited || (e.Kind == KindUnavailable && (idempotent || e.unsent))
+		if !retryable && e.Kind == KindUnavailable {
 			// Graph may have acted before failing: never repeat it.
 			e.Kind = KindAmbiguous
 			return e

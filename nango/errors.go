@@ -49,6 +49,7 @@ type Error struct {
 	RetryAfter time.Duration // from Retry-After, when given
 	RequestID  string        // Graph's request-id, for support tickets
 	Err        error         // underlying network error, if any
+	unsent     bool          // the request never left this machine: safe to repeat
 }
 
 func (e *Error) Error() string {

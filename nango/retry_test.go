@@ -3,7 +3,9 @@ package nango
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -275,4 +277,25 @@ func TestDeadlineDuringSlowCallIsTheContextError(t *testing.T) {
 	err := c.Connection("conn-1").Do(ctx, sendMail(), nil)
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
 	assertNoSecret(t, err)
+}
+
+func TestSendThatNeverLeftIsRetried(t *testing.T) {
+	// Nothing listens on the first address: the connection is refused before
+	// any request is made, so even a send may be tried again.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	refused := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	f := newFakeNango(t, accepted)
+	var dials atomic.Int32
+	transport := &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if dials.Add(1) == 1 {
+			addr = refused
+		}
+		return (&net.Dialer{}).DialContext(ctx, network, addr)
+	}}
+	c, err := New(Config{Host: f.srv.URL, SecretKey: testKey, IntegrationID: "outlook", Backoff: time.Millisecond, HTTPClient: &http.Client{Transport: transport}})
+	require.NoError(t, err)
+	require.NoError(t, c.Connection("conn-1").Do(context.Background(), sendMail(), nil))
+	assert.Equal(t, 1, f.count(), "sent exactly once, after the refused connection")
 }
