@@ -492,6 +492,14 @@ func startEnv(t *testing.T, kind, clientName string, st setup) *env {
 	return &env{transport: kind, c: connectHTTP(t, kind, clientName, srv.base, ""), sim: srv.sim, logs: srv.logs}
 }
 
+// now is the simulator's clock: the sandbox binary's is real time.
+func (e *env) now() time.Time {
+	if e.sim == nil {
+		return time.Now()
+	}
+	return testNow
+}
+
 func callCtx(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(t.Context(), callTimeout)
 	t.Cleanup(cancel)
@@ -620,6 +628,21 @@ var scenarios = []scenario{
 		assert.Equal(t, id, msg.structured["id"])
 		assert.Equal(t, subject, msg.structured["subject"])
 		assert.Contains(t, msg.text, "Subject: "+subject)
+	}},
+	{name: "CalendarContactsProfile", run: func(t *testing.T, e *env) {
+		today := e.now().UTC()
+		events := e.ok(t, "list_events", map[string]any{"start": today.Format(time.DateOnly), "end": today.AddDate(0, 0, 14).Format(time.DateOnly), "time_zone": "Europe/London"})
+		list, ok := events.structured["events"].([]any)
+		require.True(t, ok, "events[]: %v", events.structured)
+		assert.NotEmpty(t, list, "the sample calendar has meetings in the next two weeks")
+		assert.Contains(t, events.text, "times in Europe/London")
+
+		people := e.ok(t, "find_contacts", map[string]any{"query": "ann"})
+		assert.Contains(t, people.text, "Ann Fischer")
+
+		profile := e.ok(t, "get_profile", nil)
+		assert.Contains(t, profile.text, "priya.raman@contoso.com")
+		assert.Equal(t, "sandbox", profile.structured["connection_id"])
 	}},
 	{name: "SendMail", run: func(t *testing.T, e *env) {
 		subject := "E2E lunch " + e.transport
