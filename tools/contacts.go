@@ -155,7 +155,7 @@ func searchPeople(ctx context.Context, c *Call, q string, limit int) ([]Contact,
 		JobTitle    string `json:"jobTitle"`
 	}]
 	err := get(ctx, c, "/me/people", "", url.Values{
-		"$search": {`"` + kqlEscape(q) + `"`},
+		"$search": {`"` + plainTerm(q) + `"`},
 		"$select": {"displayName,scoredEmailAddresses,companyName,jobTitle"},
 		"$top":    {strconv.Itoa(limit)},
 	}, nil, &res)
@@ -169,7 +169,7 @@ func searchPeople(ctx context.Context, c *Call, q string, limit int) ([]Contact,
 }
 
 func searchDirectory(ctx context.Context, c *Call, q string, limit int) ([]Contact, error) {
-	term := kqlEscape(q)
+	term := plainTerm(q)
 	var res graphPage[struct {
 		DisplayName       string `json:"displayName"`
 		Mail              string `json:"mail"`
@@ -186,6 +186,12 @@ func searchDirectory(ctx context.Context, c *Call, q string, limit int) ([]Conta
 		out = append(out, Contact{Name: u.DisplayName, Email: firstNonEmpty(u.Mail, u.UserPrincipalName), JobTitle: u.JobTitle})
 	}
 	return out, err
+}
+
+// plainTerm is q for a people or directory $search: those have no escape
+// for a quote, and a name needs none, so quotes and backslashes go.
+func plainTerm(q string) string {
+	return strings.Join(strings.Fields(strings.NewReplacer(`"`, " ", `\`, " ").Replace(q)), " ")
 }
 
 func (r *FindContactsResult) Text() string {

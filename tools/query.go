@@ -28,12 +28,13 @@ func kqlEscape(s string) string {
 }
 
 // kqlValue is a KQL property value: bare when it is one plain token,
-// otherwise a phrase in (escaped) quotes.
+// otherwise a phrase in quotes. A quote inside would end the phrase early,
+// so it is dropped (it cannot matter to a match on a name).
 func kqlValue(s string) string {
 	if plainToken.MatchString(s) {
 		return s
 	}
-	return `"` + s + `"`
+	return `"` + strings.Join(strings.Fields(strings.ReplaceAll(s, `"`, " ")), " ") + `"`
 }
 
 var plainToken = regexp.MustCompile(`^[\p{L}\p{N}@._+-]+$`)
