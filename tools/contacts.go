@@ -36,20 +36,79 @@ type FindContactsResult struct {
 // contactSource is one place find_contacts looks, used only when the
 // connection holds one of its scopes.
 type contactSource struct {
-	name   string
-	scopes []string
-	search func(ctx context.Context, c *Call, q string, limit int) ([]Contact, error)
+	name    string
+	scopes  []string
+	request func(q string) (path string, query url.Values, header http.Header)
 }
 
 var contactSources = []contactSource{
-	{"contacts", []string{"Contacts.Read", "Contacts.ReadWrite"}, searchPersonalContacts},
-	{"people", []string{"People.Read", "People.Read.All"}, searchPeople},
-	{"directory", []string{"User.ReadBasic.All", "User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"}, searchDirectory},
+	{"contacts", []string{"Contacts.Read", "Contacts.ReadWrite"}, func(q string) (string, url.Values, http.Header) {
+		// Contacts have no $search: name prefixes, or an exact address.
+		filter := fmt.Sprintf("startswith(displayName,%[1]s) or startswith(givenName,%[1]s) or startswith(surname,%[1]s) or startswith(companyName,%[1]s)", odataString(q))
+		if simpleAddress.MatchString(q) {
+			filter = "emailAddresses/any(a:a/address eq " + odataString(q) + ")"
+		}
+		return "/me/contacts", url.Values{"$filter": {filter}, "$select": {"displayName,emailAddresses,companyName,jobTitle"}}, nil
+	}},
+	{"people", []string{"People.Read", "People.Read.All"}, func(q string) (string, url.Values, http.Header) {
+		return "/me/people", url.Values{"$search": {`"` + plainTerm(q) + `"`}, "$select": {"displayName,scoredEmailAddresses,companyName,jobTitle"}}, nil
+	}},
+	{"directory", []string{"User.ReadBasic.All", "User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"}, func(q string) (string, url.Values, http.Header) {
+		term := plainTerm(q)
+		return "/users", url.Values{
+			"$search": {fmt.Sprintf(`"displayName:%[1]s" OR "mail:%[1]s"`, term)},
+			"$select": {"displayName,mail,userPrincipalName,jobTitle"},
+		}, http.Header{"ConsistencyLevel": {"eventual"}} // directory search needs it
+	}},
+}
+
+// anySourceScope: any source's scope will do, each source's least
+// privileged first.
+func anySourceScope() []string {
+	var first, rest []string
+	for _, src := range contactSources {
+		first = append(first, src.scopes[0])
+		rest = append(rest, src.scopes[1:]...)
+	}
+	return append(first, rest...)
+}
+
+// graphPerson is a contact, a person or a directory user: what
+// find_contacts reads of each.
+type graphPerson struct {
+	DisplayName          string       `json:"displayName"`
+	EmailAddresses       []graphEmail `json:"emailAddresses"`
+	ScoredEmailAddresses []graphEmail `json:"scoredEmailAddresses"`
+	Mail                 string       `json:"mail"`
+	UserPrincipalName    string       `json:"userPrincipalName"`
+	CompanyName          string       `json:"companyName"`
+	JobTitle             string       `json:"jobTitle"`
+}
+
+// search asks one source, one Contact per email address found.
+func (src contactSource) search(ctx context.Context, c *Call, q string, limit int) ([]Contact, error) {
+	path, query, header := src.request(q)
+	query.Set("$top", strconv.Itoa(limit))
+	var res graphPage[graphPerson]
+	if err := get(ctx, c, path, "", query, header, &res); err != nil {
+		return nil, err
+	}
+	var out []Contact
+	for _, p := range res.Value {
+		addresses := append(p.EmailAddresses, p.ScoredEmailAddresses...)
+		if mail := firstNonEmpty(p.Mail, p.UserPrincipalName); mail != "" {
+			addresses = append(addresses, graphEmail{Address: mail})
+		}
+		for _, a := range addresses {
+			out = append(out, Contact{Name: p.DisplayName, Email: a.Address, Company: p.CompanyName, JobTitle: p.JobTitle})
+		}
+	}
+	return out, nil
 }
 
 var findContacts = define("find_contacts",
 	"Find people by name or email address to get their address: searches the user's contacts, the people they work with, and the organisation's directory (each when permitted). Returns name, email, source, company and job title.",
-	[]string{"Contacts.Read", "People.Read", "User.ReadBasic.All", "Contacts.ReadWrite", "People.Read.All", "User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"},
+	anySourceScope(),
 	Hints{ReadOnly: true, Idempotent: true, OpenWorld: true},
 	func(ctx context.Context, c *Call, in FindContactsArgs) (*FindContactsResult, error) {
 		q := strings.TrimSpace(in.Query)
@@ -117,75 +176,6 @@ func sourceFailure(err error) string {
 		return "not available for this account (" + e.Code + ")"
 	}
 	return e.Error()
-}
-
-func searchPersonalContacts(ctx context.Context, c *Call, q string, limit int) ([]Contact, error) {
-	// Contacts have no $search; filter on name prefixes, or an exact address.
-	filter := fmt.Sprintf("startswith(displayName,%[1]s) or startswith(givenName,%[1]s) or startswith(surname,%[1]s) or startswith(companyName,%[1]s)", odataString(q))
-	if simpleAddress.MatchString(q) {
-		filter = "emailAddresses/any(a:a/address eq " + odataString(q) + ")"
-	}
-	var res graphPage[struct {
-		DisplayName    string       `json:"displayName"`
-		EmailAddresses []graphEmail `json:"emailAddresses"`
-		CompanyName    string       `json:"companyName"`
-		JobTitle       string       `json:"jobTitle"`
-	}]
-	err := get(ctx, c, "/me/contacts", "", url.Values{
-		"$filter": {filter},
-		"$select": {"displayName,emailAddresses,companyName,jobTitle"},
-		"$top":    {strconv.Itoa(limit)},
-	}, nil, &res)
-	var out []Contact
-	for _, ct := range res.Value {
-		for _, e := range ct.EmailAddresses {
-			out = append(out, Contact{Name: ct.DisplayName, Email: e.Address, Company: ct.CompanyName, JobTitle: ct.JobTitle})
-		}
-	}
-	return out, err
-}
-
-func searchPeople(ctx context.Context, c *Call, q string, limit int) ([]Contact, error) {
-	var res graphPage[struct {
-		DisplayName          string `json:"displayName"`
-		ScoredEmailAddresses []struct {
-			Address string `json:"address"`
-		} `json:"scoredEmailAddresses"`
-		CompanyName string `json:"companyName"`
-		JobTitle    string `json:"jobTitle"`
-	}]
-	err := get(ctx, c, "/me/people", "", url.Values{
-		"$search": {`"` + plainTerm(q) + `"`},
-		"$select": {"displayName,scoredEmailAddresses,companyName,jobTitle"},
-		"$top":    {strconv.Itoa(limit)},
-	}, nil, &res)
-	var out []Contact
-	for _, p := range res.Value {
-		for _, e := range p.ScoredEmailAddresses {
-			out = append(out, Contact{Name: p.DisplayName, Email: e.Address, Company: p.CompanyName, JobTitle: p.JobTitle})
-		}
-	}
-	return out, err
-}
-
-func searchDirectory(ctx context.Context, c *Call, q string, limit int) ([]Contact, error) {
-	term := plainTerm(q)
-	var res graphPage[struct {
-		DisplayName       string `json:"displayName"`
-		Mail              string `json:"mail"`
-		UserPrincipalName string `json:"userPrincipalName"`
-		JobTitle          string `json:"jobTitle"`
-	}]
-	err := get(ctx, c, "/users", "", url.Values{
-		"$search": {fmt.Sprintf(`"displayName:%[1]s" OR "mail:%[1]s"`, term)},
-		"$select": {"displayName,mail,userPrincipalName,jobTitle"},
-		"$top":    {strconv.Itoa(limit)},
-	}, http.Header{"ConsistencyLevel": {"eventual"}}, &res)
-	var out []Contact
-	for _, u := range res.Value {
-		out = append(out, Contact{Name: u.DisplayName, Email: firstNonEmpty(u.Mail, u.UserPrincipalName), JobTitle: u.JobTitle})
-	}
-	return out, err
 }
 
 // plainTerm is q for a people or directory $search: those have no escape
