@@ -49,7 +49,8 @@ func TestMissingScopeWithoutReconnectPermissionStillSaysHowToFix(t *testing.T) {
 func TestScopesInURLFormAreNormalised(t *testing.T) {
 	h := newHarness(t, withScopes("https://graph.microsoft.com/Mail.ReadBasic", "openid", "profile", "User.Read"),
 		withSim(func(o *sim.Options) { o.ScopeFormat = sim.ScopesURL }))
-	h.ok("search_mail", map[string]any{"limit": 1}, nil)
+	text := h.ok("search_mail", map[string]any{"limit": 1}, nil)
+	assert.Contains(t, text, "Previews are empty: Mail.ReadBasic does not cover message text", "say why previews are missing")
 	var p ProfileResult
 	h.ok("get_profile", nil, &p)
 	assert.Equal(t, []string{"Mail.ReadBasic", "User.Read"}, p.GrantedScopes)

@@ -72,9 +72,14 @@ var searchMail = define("search_mail",
 			}
 			out.Messages = append(out.Messages, m.summary())
 		}
+		var notes []string
 		if q.postFiltered && len(out.Messages) < len(res.Value) {
-			out.Note = "Search results cannot be filtered by read state or exact time in Graph; this page was filtered after the search, so it may hold fewer than limit messages even when more exist."
+			notes = append(notes, "Search results cannot be filtered by read state or exact time in Graph; this page was filtered after the search, so it may hold fewer than limit messages even when more exist.")
 		}
+		if !c.Granted.HasAny("Mail.Read", "Mail.ReadWrite") {
+			notes = append(notes, "Previews are empty: Mail.ReadBasic does not cover message text (Mail.Read does).")
+		}
+		out.Note = strings.Join(notes, " ")
 		return out, nil
 	})
 

@@ -93,7 +93,7 @@ func (t Tool) handler(deps Deps, all []Tool) server.ToolHandlerFunc {
 		defer cancel()
 		start := time.Now()
 		res, err := t.call(ctx, deps, all, req)
-		deps.Logger.InfoContext(ctx, "tool call", "tool", t.Name, "ms", time.Since(start).Milliseconds(),
+		deps.Logger.DebugContext(ctx, "tool call", "tool", t.Name, "ms", time.Since(start).Milliseconds(),
 			"is_error", res != nil && res.IsError, "err", err)
 		return res, err
 	}
