@@ -57,7 +57,7 @@ type Request struct {
 
 // Do makes the Graph call through the Nango proxy and decodes a JSON answer
 // into out (which may be nil). Throttling (429) is retried after Retry-After
-// or an exponential backoff with jitter, within the context's deadline;
+// and an exponential backoff with jitter, within the context's deadline;
 // 5xx and network failures are retried only for idempotent requests.
 func (c *Connection) Do(ctx context.Context, r Request, out any) error {
 	path, err := proxyPath(r.Path, r.Query)
@@ -99,13 +99,11 @@ func (c *Connection) Do(ctx context.Context, r Request, out any) error {
 		if !retryable || attempt >= cfg.MaxRetries {
 			return e
 		}
-		wait := e.RetryAfter
-		if wait <= 0 {
-			// Full jitter on an exponential schedule: spreads retries of
-			// concurrent calls that were throttled together.
-			ceiling := cfg.Backoff << attempt
-			wait = ceiling/2 + rand.N(ceiling/2+1)
-		}
+		// Graph's Retry-After is sometimes missing or always "1": wait for
+		// it, but at least an exponential backoff. The jitter spreads the
+		// retries of calls that were throttled together.
+		ceiling := cfg.Backoff << attempt
+		wait := max(e.RetryAfter, ceiling/2+rand.N(ceiling/2+1))
 		if wait > cfg.MaxWait {
 			return e
 		}

@@ -32,8 +32,8 @@ func sendMail() Request {
 func TestRetryAfterIsHonouredThenSuccess(t *testing.T) {
 	t.Parallel()
 	f := newFakeNango(t, throttledAfter("1"), okMessage)
-	// A backoff this long would exceed MaxWait: success proves Retry-After was used.
-	c := newClient(t, f.srv.URL, func(c *Config) { c.Backoff = time.Hour })
+	// Retry-After is longer than the backoff: it is what is waited.
+	c := newClient(t, f.srv.URL, func(c *Config) { c.Backoff = 10 * time.Millisecond })
 	var out struct{ ID string }
 	start := time.Now()
 	require.NoError(t, c.Connection("conn-1").Do(context.Background(), get("/me/messages"), &out))
@@ -41,6 +41,18 @@ func TestRetryAfterIsHonouredThenSuccess(t *testing.T) {
 	assert.GreaterOrEqual(t, time.Since(start), 900*time.Millisecond, "waited Retry-After")
 	assert.Less(t, time.Since(start), 5*time.Second)
 	assert.Equal(t, 2, f.count())
+}
+
+func TestRetryAfterShorterThanTheBackoffWaitsTheBackoff(t *testing.T) {
+	t.Parallel()
+	// Graph sometimes answers Retry-After: 1 to every retry: the backoff
+	// still grows, so a throttled mailbox is not hammered every second.
+	f := newFakeNango(t, throttledAfter("0"), throttledAfter("0"), okMessage)
+	c := newClient(t, f.srv.URL, func(c *Config) { c.Backoff = 200 * time.Millisecond })
+	start := time.Now()
+	require.NoError(t, c.Connection("conn-1").Do(context.Background(), get("/me"), nil))
+	assert.GreaterOrEqual(t, time.Since(start), 300*time.Millisecond, "100-200 ms, then 200-400 ms")
+	assert.Equal(t, 3, f.count())
 }
 
 func TestRetryAfterZeroFallsBackToBackoff(t *testing.T) {
