@@ -63,7 +63,13 @@ func (t Tool) describe(c *Call, e *nango.Error) string {
 		}
 		msg = fmt.Sprintf("%s. Nothing was done. Retry after %.0f s, and make fewer calls at once.", who, wait)
 	case nango.KindAccessDenied:
-		msg = fmt.Sprintf("Outlook denied access (%s: %s). The connection's granted scopes (%s) appear to include what %s needs, so the mailbox may not allow it (a shared or restricted mailbox, or an admin policy). Check the account, or re-authorize the connection.", e.Code, e.Message, c.Granted, t.Name)
+		if !c.Granted.Known() {
+			// No link here: without the granted scopes a reconnect session
+			// would ask for this tool's scope alone and drop the others.
+			msg = fmt.Sprintf("Outlook denied access (%s: %s). Nango does not reveal the connection's granted scopes, so the likely cause is a missing permission: %s needs %s. Add it to the Azure app registration's API permissions and to the Nango integration's scopes, then re-authorize the connection with consent (prompt=consent).", e.Code, e.Message, t.Name, strings.Join(t.Scopes, " or "))
+		} else {
+			msg = fmt.Sprintf("Outlook denied access (%s: %s). The connection's granted scopes (%s) include what %s needs, so the mailbox does not allow it (a shared or restricted mailbox, or an admin policy). Check the account, or re-authorize the connection.", e.Code, e.Message, c.Granted, t.Name)
+		}
 	case nango.KindNotFound:
 		msg = fmt.Sprintf("Not found (%s): the item or folder does not exist, was deleted, or its id is wrong. Ids are opaque: pass them back exactly as a tool returned them.", e.Message)
 	case nango.KindBadRequest:

@@ -62,6 +62,8 @@ func TestUnreadableScopesFallBackToGraphsAnswer(t *testing.T) {
 	h.ok("search_mail", map[string]any{"limit": 1}, nil)
 	msg := h.fails("send_mail", map[string]any{"to": []string{"ann@contoso.com"}, "subject": "s", "body": "b"})
 	assert.Contains(t, msg, "denied")
+	assert.Contains(t, msg, "send_mail needs Mail.Send", "the likely fix, though Graph does not say")
+	assert.Contains(t, msg, "prompt=consent")
 	assert.Len(t, h.graph("/v1.0/me/sendMail"), 1)
 	assert.Empty(t, h.sim.Sent())
 }
