@@ -1,6 +1,6 @@
 module github.com/outlook-mcp/outlook-mcp
 
-go 1.26.8
+go 1.25.5
 
 require (
 	github.com/invopop/jsonschema v0.14.0
