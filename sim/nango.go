@@ -121,8 +121,15 @@ func (s *Sim) record(r *http.Request, body []byte, proxy bool) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if len(s.requests) == maxRecorded {
+		// A long --sandbox session must not grow without bound.
+		s.requests = slices.Delete(s.requests, 0, maxRecorded/2)
+	}
 	s.requests = append(s.requests, req)
 }
+
+// maxRecorded bounds Requests(): far more than any test makes.
+const maxRecorded = 10000
 
 // segmentPath unescapes a path segment by segment, keeping an escaped "/"
 // as %2F: the result has the segments Graph parses, so an id holding

@@ -154,7 +154,8 @@ func (s *Sim) Inject(f Fault) {
 	s.faults = append(s.faults, f)
 }
 
-// Requests returns every request received so far, in order.
+// Requests returns the requests received so far, in order (the latest
+// maxRecorded/2 to maxRecorded of them in a very long session).
 func (s *Sim) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
