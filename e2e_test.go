@@ -149,7 +149,7 @@ func startHTTPServer(t *testing.T, st setup, token string) *httpServer {
 	srv, err := buildServer(nango.Config{
 		Host: "http://nango.test", SecretKey: key, IntegrationID: "outlook",
 		HTTPClient: s.Client(), Logger: logger, Backoff: time.Millisecond,
-	}, "sandbox", logger)
+	}, "sandbox", options{}, logger)
 	require.NoError(t, err)
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -889,7 +889,7 @@ func TestE2EHTTPRefusesOpenAddrWithoutToken(t *testing.T) {
 	s, err := sim.New(fixture(t), sim.Options{Now: func() time.Time { return testNow }})
 	require.NoError(t, err)
 	srv, err := buildServer(nango.Config{Host: "http://nango.test", SecretKey: sim.DefaultSecretKey, IntegrationID: "outlook", HTTPClient: s.Client()},
-		"sandbox", slog.New(slog.DiscardHandler))
+		"sandbox", options{}, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
 	// Had it listened, it would serve until the context ends and return nil.
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)

@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"syscall"
 	_ "time/tzdata" // list_events validates IANA zones on machines without zoneinfo
@@ -49,6 +50,8 @@ Environment:
   NANGO_HOST             Nango API host (default https://api.nango.dev)
   OUTLOOK_MCP_TOKEN      bearer token HTTP clients must send; required to listen beyond loopback
   OUTLOOK_MCP_LOG_LEVEL  debug, info, warn or error (default info); logs go to stderr
+  OUTLOOK_MCP_TOOLSETS, OUTLOOK_MCP_TOOLS, OUTLOOK_MCP_READ_ONLY, OUTLOOK_MCP_HIDE_UNAVAILABLE
+                         defaults of the flags of the same names
 
 Flags:
 `
@@ -65,6 +68,8 @@ type options struct {
 	sandbox       bool
 	sandboxScopes string
 	version       bool
+	selection     tools.Selection
+	hide          bool // --hide-unavailable
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -77,12 +82,28 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	fs.BoolVar(&o.sandbox, "sandbox", false, "run against a built-in simulated Nango and mailbox")
 	fs.StringVar(&o.sandboxScopes, "sandbox-scopes", strings.Join(sim.DefaultScopes, ","), "scopes the sandbox connection was granted (comma or space separated)")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
+	toolsets := fs.String("toolsets", getenv("OUTLOOK_MCP_TOOLSETS"), "toolsets to offer, comma separated: "+strings.Join(tools.Toolsets, ", ")+" (default all; env OUTLOOK_MCP_TOOLSETS)")
+	toolNames := fs.String("tools", getenv("OUTLOOK_MCP_TOOLS"), "offer exactly these tools, comma separated (env OUTLOOK_MCP_TOOLS)")
+	for _, b := range []struct {
+		v            *bool
+		flag, env, u string
+	}{
+		{&o.selection.ReadOnly, "read-only", "OUTLOOK_MCP_READ_ONLY", "offer only tools that change nothing"},
+		{&o.hide, "hide-unavailable", "OUTLOOK_MCP_HIDE_UNAVAILABLE", "do not list tools the connection lacks the scopes for"},
+	} {
+		def, err := envBool(getenv, b.env)
+		if err != nil {
+			return fail(stderr, err)
+		}
+		fs.BoolVar(b.v, b.flag, def, b.u+" (env "+b.env+")")
+	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
 		return 2
 	}
+	o.selection.Toolsets, o.selection.Tools = list(*toolsets), list(*toolNames)
 	if o.version {
 		fmt.Fprintln(stdout, "outlook-mcp", buildVersion())
 		return 0
@@ -137,7 +158,7 @@ func newServer(o options, getenv func(string) string, logger *slog.Logger) (*ser
 	if o.sandbox {
 		simulator, err := sim.New(sandboxMailbox, sim.Options{
 			IntegrationID: cfg.IntegrationID,
-			Scopes:        strings.FieldsFunc(o.sandboxScopes, func(r rune) bool { return r == ',' || r == ' ' }),
+			Scopes:        list(o.sandboxScopes),
 		})
 		if err != nil {
 			return nil, fmt.Errorf("sandbox: %w", err)
@@ -153,20 +174,42 @@ func newServer(o options, getenv func(string) string, logger *slog.Logger) (*ser
 			return nil, errors.New("NANGO_CONNECTION_ID is not set: set it to the id of the user's Outlook connection in Nango (or try --sandbox)")
 		}
 	}
-	return buildServer(cfg, connectionID, logger)
+	return buildServer(cfg, connectionID, o, logger)
 }
 
-// buildServer wires the Nango client and the tools into an MCP server.
-func buildServer(cfg nango.Config, connectionID string, logger *slog.Logger) (*server.MCPServer, error) {
+// buildServer wires the Nango client and the selected tools into an MCP server.
+func buildServer(cfg nango.Config, connectionID string, o options, logger *slog.Logger) (*server.MCPServer, error) {
+	selected, err := tools.Select(tools.All(), o.selection)
+	if err != nil {
+		return nil, fmt.Errorf("--toolsets/--tools: %w", err)
+	}
 	client, err := nango.New(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("NANGO_SECRET_KEY/NANGO_HOST: %w", err)
 	}
 	return tools.NewServer(buildVersion(), tools.Deps{
-		Nango:        client,
-		ConnectionID: func(context.Context) (string, error) { return connectionID, nil },
-		Logger:       logger,
-	}, tools.All()), nil
+		Nango:           client,
+		ConnectionID:    func(context.Context) (string, error) { return connectionID, nil },
+		Logger:          logger,
+		HideUnavailable: o.hide,
+	}, selected), nil
+}
+
+// list splits a comma- or space-separated flag value.
+func list(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' })
+}
+
+func envBool(getenv func(string) string, name string) (bool, error) {
+	v := getenv(name)
+	if v == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, fmt.Errorf("%s must be true or false, not %q", name, v)
+	}
+	return b, nil
 }
 
 func newLogger(w io.Writer, level string) (*slog.Logger, error) {

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -233,4 +234,61 @@ func TestLiveOutlook(t *testing.T) {
 		assert.NotContains(t, res.text, key)
 	}
 	assert.NotContains(t, logs.String(), key, "the secret key reached the logs")
+}
+
+// listedTools runs the server over stdio with args and env and returns the
+// names tools/list gives. Stdin stays open until the answer is out, as with
+// a real client (closing it cancels work in progress).
+func listedTools(t *testing.T, args []string, vars map[string]string) []string {
+	t.Helper()
+	in, feed := io.Pipe()
+	stdout := &notifyWriter{re: regexp.MustCompile(`(?m)^(\{.*"id":2,.*)$`), hit: make(chan string, 1)}
+	var stderr syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(t.Context(), append([]string{"--sandbox"}, args...), getenv(vars), in, stdout, &stderr)
+	}()
+	_, err := io.WriteString(feed, `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"pipe","version":"0"}}}`+"\n"+
+		`{"jsonrpc":"2.0","id":2,"method":"tools/list"}`+"\n")
+	require.NoError(t, err)
+	var line string
+	select {
+	case line = <-stdout.hit:
+	case code := <-done:
+		t.Fatalf("exited %d before answering: %s", code, stderr.String())
+	case <-time.After(callTimeout):
+		t.Fatal("no tools/list answer")
+	}
+	require.NoError(t, feed.Close())
+	require.Equal(t, 0, <-done, stderr.String())
+	var msg struct {
+		Result struct {
+			Tools []struct{ Name string } `json:"tools"`
+		} `json:"result"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(line), &msg))
+	var names []string
+	for _, tool := range msg.Result.Tools {
+		names = append(names, tool.Name)
+	}
+	slices.Sort(names)
+	return names
+}
+
+func TestRunSelectsToolsByFlagOrEnvironment(t *testing.T) {
+	assert.Equal(t, []string{"get_message", "get_profile", "search_mail", "send_mail"}, listedTools(t, []string{"--toolsets", "mail"}, nil))
+	assert.Equal(t, []string{"get_profile", "list_events"}, listedTools(t, nil, map[string]string{"OUTLOOK_MCP_TOOLSETS": "calendar"}))
+	assert.Equal(t, []string{"find_contacts", "get_message", "get_profile", "list_events", "search_mail"}, listedTools(t, []string{"--read-only"}, nil))
+	assert.Equal(t, []string{"get_profile", "search_mail"}, listedTools(t, nil, map[string]string{"OUTLOOK_MCP_TOOLS": "search_mail,send_mail", "OUTLOOK_MCP_READ_ONLY": "true"}))
+	assert.Equal(t, []string{"get_profile", "search_mail"}, listedTools(t, []string{"--hide-unavailable", "--sandbox-scopes", "User.Read,Mail.ReadBasic"}, nil))
+	assert.Equal(t, []string{"get_profile", "list_events"}, listedTools(t, []string{"--toolsets", "calendar"}, map[string]string{"OUTLOOK_MCP_TOOLSETS": "mail"}), "a flag beats the environment")
+}
+
+func TestRunRejectsUnknownSelections(t *testing.T) {
+	code, _, stderr := runCmd(t, []string{"--sandbox", "--toolsets", "mail,tasks"}, nil, "")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, `unknown toolset "tasks" (known: mail, calendar, contacts, mailbox)`)
+	code, _, stderr = runCmd(t, []string{"--sandbox"}, map[string]string{"OUTLOOK_MCP_READ_ONLY": "sometimes"}, "")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, `OUTLOOK_MCP_READ_ONLY must be true or false, not "sometimes"`)
 }

@@ -44,39 +44,56 @@ type harness struct {
 	client *client.Client
 }
 
-type harnessOption func(*sim.Options, *nango.Config)
+// harnessConfig is what a test may adjust before the server starts.
+type harnessConfig struct {
+	sim   sim.Options
+	nango nango.Config
+	deps  Deps
+	tools []Tool
+}
+
+type harnessOption func(*harnessConfig)
 
 func withScopes(scopes ...string) harnessOption {
-	return func(o *sim.Options, _ *nango.Config) { o.Scopes = scopes }
+	return func(c *harnessConfig) { c.sim.Scopes = scopes }
 }
 
 func withSim(f func(*sim.Options)) harnessOption {
-	return func(o *sim.Options, _ *nango.Config) { f(o) }
+	return func(c *harnessConfig) { f(&c.sim) }
 }
 
 func withNango(f func(*nango.Config)) harnessOption {
-	return func(_ *sim.Options, c *nango.Config) { f(c) }
+	return func(c *harnessConfig) { f(&c.nango) }
+}
+
+func withDeps(f func(*Deps)) harnessOption {
+	return func(c *harnessConfig) { f(&c.deps) }
+}
+
+func withTools(tools []Tool) harnessOption {
+	return func(c *harnessConfig) { c.tools = tools }
 }
 
 func newHarness(t testing.TB, opts ...harnessOption) *harness {
-	so := sim.Options{Now: func() time.Time { return testNow }}
-	nc := nango.Config{
-		Host: "https://nango.test", SecretKey: sim.DefaultSecretKey, IntegrationID: "outlook",
-		Backoff: time.Millisecond,
+	const connID = "sandbox" // the simulator's default connection
+	cfg := harnessConfig{
+		sim: sim.Options{Now: func() time.Time { return testNow }},
+		nango: nango.Config{
+			Host: "https://nango.test", SecretKey: sim.DefaultSecretKey, IntegrationID: "outlook",
+			Backoff: time.Millisecond,
+		},
+		deps:  Deps{ConnectionID: func(context.Context) (string, error) { return connID, nil }},
+		tools: All(),
 	}
 	for _, o := range opts {
-		o(&so, &nc)
+		o(&cfg)
 	}
-	s, err := sim.New(mailbox(t), so)
+	s, err := sim.New(mailbox(t), cfg.sim)
 	require.NoError(t, err)
-	nc.HTTPClient = s.Client()
-	nc2, err := nango.New(nc)
+	cfg.nango.HTTPClient = s.Client()
+	cfg.deps.Nango, err = nango.New(cfg.nango)
 	require.NoError(t, err)
-	const connID = "sandbox" // the simulator's default connection
-	srv := NewServer("test", Deps{
-		Nango:        nc2,
-		ConnectionID: func(context.Context) (string, error) { return connID, nil },
-	}, All())
+	srv := NewServer("test", cfg.deps, cfg.tools)
 	c, err := client.NewInProcessClient(srv)
 	require.NoError(t, err)
 	ctx := context.Background()

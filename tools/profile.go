@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -13,6 +14,7 @@ type GetProfileArgs struct{}
 
 type ToolAccess struct {
 	Name         string `json:"name"`
+	Toolset      string `json:"toolset"`
 	Usable       bool   `json:"usable"`
 	MissingScope string `json:"missing_scope,omitempty" jsonschema_description:"Least-privileged scope to add to use the tool."`
 }
@@ -52,7 +54,7 @@ var getProfile = define("get_profile",
 			out.GrantedScopes = []string{}
 		}
 		for _, t := range c.Tools {
-			access := ToolAccess{Name: t.Name, Usable: c.Granted.HasAny(t.Scopes...)}
+			access := ToolAccess{Name: t.Name, Toolset: t.Toolset, Usable: c.Granted.HasAny(t.Scopes...)}
 			if !access.Usable {
 				access.MissingScope = t.Scopes[0]
 			}
@@ -73,14 +75,18 @@ func (r *ProfileResult) Text() string {
 	} else {
 		b.WriteString("\nGranted scopes: unknown (the Nango key cannot read credentials); tools are tried and Graph decides.")
 	}
-	var usable, blocked []string
+	var toolsets, usable, blocked []string
 	for _, t := range r.Tools {
+		if !slices.Contains(toolsets, t.Toolset) {
+			toolsets = append(toolsets, t.Toolset)
+		}
 		if t.Usable {
 			usable = append(usable, t.Name)
 		} else {
 			blocked = append(blocked, t.Name+" (needs "+t.MissingScope+")")
 		}
 	}
+	fmt.Fprintf(&b, "\nToolsets: %s.", strings.Join(toolsets, ", "))
 	fmt.Fprintf(&b, "\nUsable tools: %s.", strings.Join(usable, ", "))
 	if len(blocked) > 0 {
 		fmt.Fprintf(&b, "\nUnavailable: %s.", strings.Join(blocked, "; "))

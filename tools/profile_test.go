@@ -25,7 +25,8 @@ func TestGetProfileReportsUserScopesAndUsableTools(t *testing.T) {
 	require.Len(t, access, len(All()))
 	assert.True(t, access["search_mail"].Usable)
 	assert.True(t, access["list_events"].Usable)
-	assert.Equal(t, ToolAccess{Name: "get_message", MissingScope: "Mail.Read"}, access["get_message"])
-	assert.Equal(t, ToolAccess{Name: "send_mail", MissingScope: "Mail.Send"}, access["send_mail"])
+	assert.Equal(t, ToolAccess{Name: "get_message", Toolset: "mail", MissingScope: "Mail.Read"}, access["get_message"])
+	assert.Equal(t, ToolAccess{Name: "send_mail", Toolset: "mail", MissingScope: "Mail.Send"}, access["send_mail"])
 	assert.Contains(t, text, "send_mail (needs Mail.Send)")
+	assert.Contains(t, text, "Toolsets: mail, calendar, contacts, mailbox.")
 }

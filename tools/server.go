@@ -13,19 +13,6 @@ import (
 	"github.com/outlook-mcp/outlook-mcp/nango"
 )
 
-// All is the inventory: every tool the server offers. Adding a tool is one
-// declaration in its domain file and one line here.
-func All() []Tool {
-	return []Tool{
-		searchMail,
-		getMessage,
-		sendMail,
-		listEvents,
-		findContacts,
-		getProfile,
-	}
-}
-
 // Deps is what tool calls need from the outside world.
 type Deps struct {
 	Nango *nango.Client
@@ -35,6 +22,9 @@ type Deps struct {
 	ConnectionID func(ctx context.Context) (string, error)
 	Logger       *slog.Logger
 	Timeout      time.Duration // per call; default 60s
+	// HideUnavailable leaves out of tools/list (and refuses) the tools whose
+	// scopes the connection was not granted, when the scopes are known.
+	HideUnavailable bool
 }
 
 // instructions is sent to the client at initialize: a short guide for the model.
@@ -51,12 +41,16 @@ func NewServer(version string, deps Deps, tools []Tool) *server.MCPServer {
 	if deps.Timeout <= 0 {
 		deps.Timeout = 60 * time.Second
 	}
-	s := server.NewMCPServer("outlook-mcp", version,
+	opts := []server.ServerOption{
 		server.WithToolCapabilities(false),
 		server.WithInstructions(instructions),
 		server.WithRecovery(),
 		server.WithLogger(deps.Logger),
-	)
+	}
+	if deps.HideUnavailable {
+		opts = append(opts, server.WithToolFilter(deps.onlyGranted(tools)))
+	}
+	s := server.NewMCPServer("outlook-mcp", version, opts...)
 	serverTools := make([]server.ServerTool, len(tools))
 	for i, t := range tools {
 		serverTools[i] = server.ServerTool{Tool: t.Definition(), Handler: t.handler(deps, tools)}
@@ -139,4 +133,31 @@ func rawArguments(req mcp.CallToolRequest) (json.RawMessage, error) {
 		return nil, errors.New("Invalid input: arguments must be a JSON object")
 	}
 	return raw, nil
+}
+
+// onlyGranted filters a tool list down to what the caller's connection may
+// use. When the scopes cannot be read it hides nothing: the calls then
+// answer with the actionable error.
+func (deps Deps) onlyGranted(tools []Tool) server.ToolFilterFunc {
+	scopes := map[string][]string{}
+	for _, t := range tools {
+		scopes[t.Name] = t.Scopes
+	}
+	return func(ctx context.Context, list []mcp.Tool) []mcp.Tool {
+		id, err := deps.ConnectionID(ctx)
+		if err != nil {
+			return list
+		}
+		granted, err := deps.Nango.Connection(id).Scopes(ctx)
+		if err != nil || !granted.Known() {
+			return list
+		}
+		out := list[:0:0]
+		for _, t := range list {
+			if granted.HasAny(scopes[t.Name]...) {
+				out = append(out, t)
+			}
+		}
+		return out
+	}
 }

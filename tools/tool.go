@@ -39,8 +39,9 @@ type Tool struct {
 	Description string
 	// Scopes the tool needs, any one of them, least privileged first. The
 	// gate refuses the call before Graph when none is granted.
-	Scopes []string
-	Hints  Hints
+	Scopes  []string
+	Hints   Hints
+	Toolset string // set by the inventory
 
 	inputSchema  json.RawMessage
 	outputSchema json.RawMessage
