@@ -105,6 +105,9 @@ var routes = []route{
 	ep("GET", "me/messages/{id}/attachments/{att}", scopesMailRead, errAccessDenied, (*Sim).getAttachment),
 	ep("GET", "me/messages/{id}/attachments/{att}/$value", scopesMailRead, errAccessDenied, (*Sim).getAttachmentValue),
 	ep("POST", "me/sendMail", scopesMailSend, errAccessDenied, (*Sim).sendMail),
+	ep("GET", "me/mailFolders/{folder}/childFolders", scopesMailList, errAccessDenied, (*Sim).listChildFolders),
+	ep("POST", "me/messages/{id}/move", []string{"Mail.ReadWrite"}, errAccessDenied, (*Sim).moveMessage),
+	ep("PATCH", "me/messages/{id}", []string{"Mail.ReadWrite"}, errAccessDenied, (*Sim).patchMessage),
 
 	ep("GET", "me/calendars", scopesCalRead, errAccessDenied, (*Sim).listCalendars),
 	ep("GET", "me/calendar/calendarView", scopesCalRead, errAccessDenied, (*Sim).calendarView),

@@ -289,9 +289,9 @@ func nullable(s string) any {
 	return s
 }
 
-// GET /me/mailFolders
+// GET /me/mailFolders: the folders directly under the root, as in Graph.
 func (s *Sim) listFolders(g *graphReq) (*reply, error) {
-	return listEntities(g, folderType, s.box.folders, listOptions{context: s.mePath() + "/mailFolders"}, s.folderJSON)
+	return listEntities(g, folderType, s.childFolders(s.box.rootFolderID), listOptions{context: s.mePath() + "/mailFolders"}, s.folderJSON)
 }
 
 // GET /me/mailFolders/{folder}
@@ -328,12 +328,7 @@ func (s *Sim) folderJSON(f *folder) map[string]any {
 			}
 		}
 	}
-	children := 0
-	for _, c := range s.box.folders {
-		if c.parent == f.id {
-			children++
-		}
-	}
+	children := len(s.childFolders(f.id))
 	return map[string]any{
 		"id":               f.id,
 		"displayName":      f.name,
@@ -507,14 +502,10 @@ func (s *Sim) sendMail(g *graphReq) (*reply, error) {
 	}
 	body := content{html: false}
 	if out.Body != nil {
-		switch strings.ToLower(out.Body.ContentType) {
-		case "text", "":
-		case "html":
-			body.html = true
-		default:
-			return nil, gerr(400, "RequestBodyRead", "Cannot convert the literal '%s' to the expected type 'microsoft.graph.bodyType'.", out.Body.ContentType)
+		var err error
+		if body, err = out.Body.content(); err != nil {
+			return nil, err
 		}
-		body.text = out.Body.Content
 	}
 	importance := cmp.Or(out.Importance, "normal")
 	if !slices.Contains([]string{"low", "normal", "high"}, strings.ToLower(importance)) {
@@ -526,14 +517,12 @@ func (s *Sim) sendMail(g *graphReq) (*reply, error) {
 	}
 	var rs [3][]recipient
 	for i, list := range append(lists, out.ReplyTo) {
-		for _, r := range list {
-			addr := strings.TrimSpace(r.EmailAddress.Address)
-			if !plausibleAddress(addr) {
-				return nil, gerr(400, "ErrorInvalidRecipients", "At least one recipient isn't valid., Recipient '%s' is not resolved. All recipients must be resolved before a message can be submitted.", r.EmailAddress.Address)
-			}
-			if i < 3 {
-				rs[i] = append(rs[i], recipient{Name: cmp.Or(r.EmailAddress.Name, addr), Address: addr})
-			}
+		valid, err := recipientsOf(list)
+		if err != nil {
+			return nil, err
+		}
+		if i < 3 {
+			rs[i] = valid
 		}
 	}
 
