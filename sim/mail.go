@@ -483,14 +483,11 @@ type outgoingRecip struct {
 
 // POST /me/sendMail: 202 with an empty body once accepted.
 func (s *Sim) sendMail(g *graphReq) (*reply, error) {
-	if len(bytes.TrimSpace(g.body)) == 0 {
-		return nil, badRequest("Empty Payload. JSON content expected.")
-	}
 	var req struct {
 		Message         *json.RawMessage `json:"message"`
 		SaveToSentItems *bool            `json:"saveToSentItems"`
 	}
-	if err := strictJSON(g.body, &req, "microsoft.graph.sendMail"); err != nil {
+	if err := g.decodeBody(&req, "microsoft.graph.sendMail"); err != nil {
 		return nil, err
 	}
 	if req.Message == nil {

@@ -33,13 +33,10 @@ func (s *Sim) moveMessage(g *graphReq) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(bytes.TrimSpace(g.body)) == 0 {
-		return nil, badRequest("Empty Payload. JSON content expected.")
-	}
 	var req struct {
 		DestinationID string `json:"destinationId"`
 	}
-	if err := strictJSON(g.body, &req, "microsoft.graph.move"); err != nil {
+	if err := g.decodeBody(&req, "microsoft.graph.move"); err != nil {
 		return nil, err
 	}
 	if req.DestinationID == "" {
@@ -92,11 +89,8 @@ func (s *Sim) patchMessage(g *graphReq) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(bytes.TrimSpace(g.body)) == 0 {
-		return nil, badRequest("Empty Payload. JSON content expected.")
-	}
 	var p messagePatch
-	if err := strictJSON(g.body, &p, "microsoft.graph.message"); err != nil {
+	if err := g.decodeBody(&p, "microsoft.graph.message"); err != nil {
 		return nil, err
 	}
 	if !m.isDraft && (p.ToRecipients != nil || p.CcRecipients != nil || p.BccRecipients != nil) {
@@ -142,6 +136,15 @@ func (s *Sim) patchMessage(g *graphReq) (*reply, error) {
 	*m = next
 	m.finish()
 	return s.messageReply(g, m)
+}
+
+// decodeBody reads a JSON request body as Graph does: an empty one, invalid
+// JSON and unknown properties are 400s.
+func (g *graphReq) decodeBody(v any, typeName string) error {
+	if len(bytes.TrimSpace(g.body)) == 0 {
+		return badRequest("Empty Payload. JSON content expected.")
+	}
+	return strictJSON(g.body, v, typeName)
 }
 
 // messageReply renders m as the answer to a request on it.

@@ -24,12 +24,12 @@ func TestSelectToolsets(t *testing.T) {
 		sel  Selection
 		want []string
 	}{
-		{Selection{}, []string{"search_mail", "get_message", "send_mail", "list_events", "find_contacts", "get_profile"}},
-		{Selection{Toolsets: []string{Mail}}, []string{"search_mail", "get_message", "send_mail", "get_profile"}},
+		{Selection{}, []string{"search_mail", "get_message", "send_mail", "list_mail_folders", "get_thread", "move_message", "update_message", "delete_message", "list_events", "find_contacts", "get_profile"}},
+		{Selection{Toolsets: []string{Mail}}, []string{"search_mail", "get_message", "send_mail", "list_mail_folders", "get_thread", "move_message", "update_message", "delete_message", "get_profile"}},
 		{Selection{Toolsets: []string{Calendar, Contacts}}, []string{"list_events", "find_contacts", "get_profile"}},
 		{Selection{Tools: []string{"search_mail"}, Toolsets: []string{Calendar}}, []string{"search_mail", "get_profile"}},
-		{Selection{ReadOnly: true}, []string{"search_mail", "get_message", "list_events", "find_contacts", "get_profile"}},
-		{Selection{Toolsets: []string{Mail}, ReadOnly: true}, []string{"search_mail", "get_message", "get_profile"}},
+		{Selection{ReadOnly: true}, []string{"search_mail", "get_message", "list_mail_folders", "get_thread", "list_events", "find_contacts", "get_profile"}},
+		{Selection{Toolsets: []string{Mail}, ReadOnly: true}, []string{"search_mail", "get_message", "list_mail_folders", "get_thread", "get_profile"}},
 	} {
 		got, err := Select(All(), tc.sel)
 		require.NoError(t, err)
@@ -70,7 +70,7 @@ func TestHideUnavailableListsOnlyGrantedTools(t *testing.T) {
 	for _, tool := range res.Tools {
 		listed = append(listed, tool.Name)
 	}
-	assert.ElementsMatch(t, []string{"search_mail", "get_profile"}, listed)
+	assert.ElementsMatch(t, []string{"search_mail", "list_mail_folders", "get_profile"}, listed)
 	_, err = h.client.CallTool(context.Background(), mcp.CallToolRequest{Params: mcp.CallToolParams{
 		Name: "send_mail", Arguments: map[string]any{"to": []string{"a@contoso.com"}, "subject": "s", "body": "b"}}})
 	assert.Error(t, err, "a hidden tool cannot be called")
