@@ -11,6 +11,7 @@ package prompts
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -94,7 +95,7 @@ func (p Prompt) Get(args map[string]string, now time.Time) (*mcp.GetPromptResult
 	for i, a := range p.Arguments {
 		names[i] = a.Name
 	}
-	for name := range args {
+	for _, name := range slices.Sorted(maps.Keys(args)) {
 		if !slices.Contains(names, name) {
 			return nil, fmt.Errorf("Unknown argument %q for prompt %s (known: %s)", name, p.Name, strings.Join(names, ", "))
 		}

@@ -88,7 +88,11 @@ func TestEveryPromptIsListedWithItsArguments(t *testing.T) {
 		assert.NotEmpty(t, p.Description, p.Name)
 		for _, a := range p.Arguments {
 			assert.NotEmpty(t, a.Description, "%s.%s", p.Name, a.Name)
-			got[p.Name] = append(got[p.Name], a.Name+map[bool]string{true: "*"}[a.Required])
+			name := a.Name
+			if a.Required {
+				name += "*"
+			}
+			got[p.Name] = append(got[p.Name], name)
 		}
 	}
 	assert.Equal(t, want, got)
