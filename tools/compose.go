@@ -77,14 +77,15 @@ func saveDraft(ctx context.Context, c *Call, path string, body any) (*ComposeRes
 	}
 	return &ComposeResult{
 		Status: "drafted", DraftID: d.ID, WebLink: d.WebLink, Subject: d.Subject,
-		To: personStrings(people(d.ToRecipients)), Cc: personStrings(people(d.CcRecipients)), Bcc: personStrings(people(d.BccRecipients)),
+		To: addressList(d.ToRecipients), Cc: addressList(d.CcRecipients), Bcc: addressList(d.BccRecipients),
 	}, nil
 }
 
-func personStrings(ps []Person) []string {
+// addressList is recipients as "Name <address>" strings.
+func addressList(rs []graphRecipient) []string {
 	var out []string
-	for _, p := range ps {
-		out = append(out, p.String())
+	for _, r := range rs {
+		out = append(out, r.person().String())
 	}
 	return out
 }
@@ -136,18 +137,18 @@ var replyToMessage = define("reply_to_message",
 		if body["contentType"] == "HTML" {
 			req = map[string]any{"message": map[string]any{"body": body}}
 		}
-		action := "reply"
+		send, create := "/reply", "/createReply"
 		if in.ReplyAll {
-			action = "replyAll"
+			send, create = "/replyAll", "/createReplyAll"
 		}
 		if in.DraftOnly {
-			return saveDraft(ctx, c, messagePath(id)+"/create"+strings.ToUpper(action[:1])+action[1:], req)
+			return saveDraft(ctx, c, messagePath(id)+create, req)
 		}
 		out := &ComposeResult{Status: "sent", done: "Sent reply"}
 		if err := out.addressReply(ctx, c, id, in.ReplyAll); err != nil {
 			return nil, err
 		}
-		if err := post(ctx, c, messagePath(id)+"/"+action, req, nil); err != nil {
+		if err := post(ctx, c, messagePath(id)+send, req, nil); err != nil {
 			return nil, err
 		}
 		return out, nil
@@ -319,7 +320,7 @@ var sendDraft = define("send_draft",
 		default:
 			out.done = fmt.Sprintf("Sent the draft %q", d.Subject)
 			out.Subject = d.Subject
-			out.To, out.Cc, out.Bcc = personStrings(people(d.ToRecipients)), personStrings(people(d.CcRecipients)), personStrings(people(d.BccRecipients))
+			out.To, out.Cc, out.Bcc = addressList(d.ToRecipients), addressList(d.CcRecipients), addressList(d.BccRecipients)
 		}
 		if err := post(ctx, c, messagePath(id)+"/send", nil, nil); err != nil {
 			return nil, err
