@@ -21,7 +21,7 @@ import (
 // fails on any other name missing from tools.All().
 var pending = []string{
 	"list_mail_folders", "update_message", "move_message", "delete_message",
-	"get_thread", "reply_to_message", "send_draft",
+	"get_thread",
 	"get_mailbox_settings", "find_meeting_times", "get_free_busy", "create_event",
 }
 
