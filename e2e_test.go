@@ -585,7 +585,12 @@ type scenario struct {
 	run       func(t *testing.T, e *env)
 }
 
-var wantTools = []string{"find_contacts", "get_message", "get_profile", "list_events", "search_mail", "send_mail"}
+var wantTools = []string{"create_draft", "delete_message", "find_contacts", "forward_message", "get_message", "get_profile", "get_thread", "list_events",
+	"list_mail_folders", "move_message", "reply_to_message", "search_mail", "send_draft", "send_mail", "update_message"}
+
+// writeTools are the tools that change the mailbox; of them, update_message
+// is idempotent and delete_message destructive.
+var writeTools = []string{"create_draft", "delete_message", "forward_message", "move_message", "reply_to_message", "send_draft", "send_mail", "update_message"}
 
 // unknownKey is a well-formed Nango secret key that the simulator does not know.
 const unknownKey = "0b0e6f8a-1c2d-4e3f-9a4b-5c6d7e8f9a0b"
@@ -606,9 +611,9 @@ var scenarios = []scenario{
 			for _, h := range allHints {
 				assert.Contains(t, tool.hints, h, "%s lacks %s", tool.name, h)
 			}
-			readOnly := tool.name != "send_mail"
-			assert.Equal(t, map[string]bool{"readOnlyHint": readOnly, "destructiveHint": false, "idempotentHint": readOnly, "openWorldHint": true},
-				tool.hints, "%s hints", tool.name)
+			readOnly := !slices.Contains(writeTools, tool.name)
+			assert.Equal(t, map[string]bool{"readOnlyHint": readOnly, "destructiveHint": tool.name == "delete_message",
+				"idempotentHint": readOnly || tool.name == "update_message", "openWorldHint": true}, tool.hints, "%s hints", tool.name)
 		}
 		slices.Sort(names)
 		assert.Equal(t, wantTools, names)

@@ -189,7 +189,7 @@ var getThread = define("get_thread",
 		if byMessage {
 			arg, id = "message_id", in.MessageID
 		}
-		id, err := idArg(arg, id)
+		id, err := messageID(arg, id)
 		if err != nil {
 			return nil, err
 		}
@@ -320,8 +320,8 @@ var folderID = regexp.MustCompile(`^[A-Za-z0-9_=+/-]{16,512}$`)
 
 // move moves a message with POST .../move, never retried on a 5xx (the
 // first attempt may have moved it), and names the folder it landed in.
-func move(ctx context.Context, c *Call, messageID, destination string) (*MoveResult, error) {
-	id, err := idArg("message_id", messageID)
+func move(ctx context.Context, c *Call, message, destination string) (*MoveResult, error) {
+	id, err := messageID("message_id", message)
 	if err != nil {
 		return nil, err
 	}
@@ -397,7 +397,7 @@ var updateMessage = define("update_message",
 	[]string{"Mail.ReadWrite"},
 	Hints{ReadOnly: false, Destructive: false, Idempotent: true, OpenWorld: true},
 	func(ctx context.Context, c *Call, in UpdateMessageArgs) (*UpdateMessageResult, error) {
-		id, err := idArg("message_id", in.MessageID)
+		id, err := messageID("message_id", in.MessageID)
 		if err != nil {
 			return nil, err
 		}
@@ -476,22 +476,6 @@ func readState(read bool) string {
 }
 
 // ---- shared ----
-
-const maxIDLength = 512
-
-// idArg is a required id argument, trimmed and of plausible length.
-func idArg(arg, s string) (string, error) {
-	id := strings.TrimSpace(s)
-	switch {
-	case id == "":
-		return "", argError(arg, "is required")
-	case len(id) > maxIDLength:
-		return "", argError(arg, "is too long to be an id")
-	}
-	return id, nil
-}
-
-func messagePath(id string) string { return "/me/messages/" + url.PathEscape(id) }
 
 // oneOf checks an enumerated argument.
 func oneOf(arg, v string, allowed ...string) error {

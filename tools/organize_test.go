@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -14,28 +15,15 @@ import (
 	"github.com/outlook-mcp/outlook-mcp/sim"
 )
 
-const (
-	q4Subject     = `O'Brien's "Q4" plan – please review before Thursday`
-	threadSubject = "Quick question on the rate-limit defaults"
-)
+const threadSubject = "Quick question on the rate-limit defaults"
 
-// messageID finds a message by subject as the model would: its immutable id.
-func (h *harness) messageID(folder, subject string) string {
+// idIn finds a message by subject in one folder, as a model would: its immutable id.
+func (h *harness) idIn(folder, subject string) string {
 	h.t.Helper()
-	for _, m := range h.messagesIn(folder) {
-		if m.Subject == subject {
-			return m.ID
-		}
-	}
-	h.t.Fatalf("no message %q in %s", subject, folder)
-	return ""
-}
-
-func (h *harness) messagesIn(folder string) []MessageSummary {
-	h.t.Helper()
-	var res SearchMailResult
-	h.ok("search_mail", map[string]any{"folder": folder, "limit": 50}, &res)
-	return res.Messages
+	ms := h.inFolder(folder)
+	i := slices.IndexFunc(ms, func(m MessageSummary) bool { return m.Subject == subject })
+	require.GreaterOrEqual(h.t, i, 0, "no message %q in %s", subject, folder)
+	return ms[i].ID
 }
 
 // restID asks Graph for a message's REST id (no ImmutableId preference),
@@ -136,7 +124,7 @@ func TestListMailFoldersRejectsBadInput(t *testing.T) {
 func TestGetThreadOldestFirstWithOnlyNewText(t *testing.T) {
 	h := newHarness(t)
 	var latest MessageSummary
-	for _, m := range h.messagesIn("inbox") {
+	for _, m := range h.inFolder("inbox") {
 		if m.Subject == "RE: "+threadSubject && m.ReceivedAt > latest.ReceivedAt {
 			latest = m
 		}
@@ -184,7 +172,7 @@ func TestGetThreadOldestFirstWithOnlyNewText(t *testing.T) {
 func TestGetThreadMarksDrafts(t *testing.T) {
 	h := newHarness(t)
 	var res ThreadResult
-	text := h.ok("get_thread", map[string]any{"message_id": h.messageID("inbox", "Renewal questions before our call")}, &res)
+	text := h.ok("get_thread", map[string]any{"message_id": h.idIn("inbox", renewal)}, &res)
 	require.NotEmpty(t, res.Messages)
 	assert.True(t, res.Messages[len(res.Messages)-1].IsDraft)
 	assert.Contains(t, text, "[draft]:")
@@ -215,13 +203,13 @@ func TestGetThreadArguments(t *testing.T) {
 
 func TestMoveMessage(t *testing.T) {
 	h := newHarness(t)
-	id := h.messageID("inbox", q4Subject)
+	id := h.idIn("inbox", q4Plan)
 
 	var res MoveResult
 	text := h.ok("move_message", map[string]any{"message_id": id, "destination": "archive"}, &res)
 	assert.Equal(t, "Archive", res.Folder, "the folder's display name")
 	assert.Equal(t, id, res.ID, "an immutable id survives the move")
-	assert.Equal(t, q4Subject, res.Subject)
+	assert.Equal(t, q4Plan, res.Subject)
 	assert.Contains(t, text, `Moved "O'Brien's \"Q4\" plan`)
 	assert.Contains(t, text, "to Archive. Its id is unchanged: "+id)
 
@@ -230,27 +218,27 @@ func TestMoveMessage(t *testing.T) {
 	assert.Equal(t, "/v1.0/me/messages/"+id+"/move", req.Path)
 	assert.JSONEq(t, `{"destinationId":"archive"}`, string(req.Body))
 	assert.Contains(t, req.Header.Get("Prefer"), `IdType="ImmutableId"`)
-	assert.Equal(t, id, h.messageID("archive", q4Subject))
-	assert.NotContains(t, h.messagesIn("inbox"), MessageSummary{ID: id})
-	for _, m := range h.messagesIn("inbox") {
-		assert.NotEqual(t, q4Subject, m.Subject)
+	assert.Equal(t, id, h.idIn("archive", q4Plan))
+	assert.NotContains(t, h.inFolder("inbox"), MessageSummary{ID: id})
+	for _, m := range h.inFolder("inbox") {
+		assert.NotEqual(t, q4Plan, m.Subject)
 	}
 
 	// With an id that names the folder (a REST id), the id changes: the old
 	// one is gone, the new one is in the destination.
-	old := h.restID(q4Subject)
+	old := h.restID(q4Plan)
 	var back MoveResult
 	text = h.ok("move_message", map[string]any{"message_id": old, "destination": "inbox"}, &back)
 	assert.Equal(t, "Inbox", back.Folder)
 	assert.NotEqual(t, old, back.ID)
 	assert.Contains(t, text, "Its id is now "+back.ID+" (the old one no longer works).")
 	assert.Contains(t, h.fails("get_message", map[string]any{"id": old}), "Not found")
-	assert.Equal(t, back.ID, h.messageID("inbox", q4Subject))
+	assert.Equal(t, back.ID, h.idIn("inbox", q4Plan))
 }
 
 func TestMoveMessageFailures(t *testing.T) {
 	h := newHarness(t)
-	id := h.messageID("inbox", q4Subject)
+	id := h.idIn("inbox", q4Plan)
 	calls := len(h.graph("/v1.0/"))
 	msg := h.fails("move_message", map[string]any{"message_id": id, "destination": "Project Atlas"})
 	assert.Contains(t, msg, `"destination": "Project Atlas" is neither a well-known folder`)
@@ -277,7 +265,7 @@ func TestMoveMessageFailures(t *testing.T) {
 
 func TestDeleteMessageMovesToDeletedItems(t *testing.T) {
 	h := newHarness(t)
-	id := h.messageID("inbox", q4Subject)
+	id := h.idIn("inbox", q4Plan)
 	var res MoveResult
 	text := h.ok("delete_message", map[string]any{"message_id": id}, &res)
 	assert.Equal(t, "Deleted Items", res.Folder)
@@ -291,7 +279,7 @@ func TestDeleteMessageMovesToDeletedItems(t *testing.T) {
 	for _, r := range h.graph("/v1.0/") {
 		assert.NotEqual(t, "DELETE", r.Method, "never a hard delete")
 	}
-	assert.Equal(t, res.ID, h.messageID("deleteditems", q4Subject), "recoverable from Deleted Items")
+	assert.Equal(t, res.ID, h.idIn("deleteditems", q4Plan), "recoverable from Deleted Items")
 
 	assert.Contains(t, h.fails("delete_message", map[string]any{"message_id": "AAMkAGI2TG93AAAAAAA="}), "Not found")
 	assert.Contains(t, newHarness(t, withScopes("User.Read", "Mail.Read")).fails("delete_message", map[string]any{"message_id": id}), "Mail.ReadWrite")
@@ -299,7 +287,7 @@ func TestDeleteMessageMovesToDeletedItems(t *testing.T) {
 
 func TestUpdateMessageSendsOnlyTheGivenFields(t *testing.T) {
 	h := newHarness(t)
-	id := h.messageID("inbox", q4Subject)
+	id := h.idIn("inbox", q4Plan)
 
 	var res UpdateMessageResult
 	text := h.ok("update_message", map[string]any{"message_id": id, "is_read": true, "flag": "flagged"}, &res)
