@@ -41,6 +41,7 @@ type rawFixture struct {
 	Messages        []rawMessage  `json:"messages"`
 	Calendars       []rawCalendar `json:"calendars"`
 	Events          []rawEvent    `json:"events"`
+	MailboxSettings *rawSettings  `json:"mailboxSettings"`
 	ContactFolderID string        `json:"contactFolderId"`
 	Contacts        []rawContact  `json:"contacts"`
 	People          []rawPerson   `json:"people"`
@@ -148,6 +149,10 @@ type rawContact struct {
 	Categories     []string `json:"categories"`
 	PersonalNotes  string   `json:"personalNotes"`
 	Created        string   `json:"createdDateTime"`
+
+	Birthday        string          `json:"birthday"` // as Graph writes it: 1986-05-14T11:59:00Z
+	BusinessAddress physicalAddress `json:"businessAddress"`
+	HomeAddress     physicalAddress `json:"homeAddress"`
 }
 
 type rawPerson struct {
@@ -173,6 +178,7 @@ type mailbox struct {
 	messages        []*message
 	calendars       []*calendar
 	events          []*event
+	settings        *mailboxSettings
 	contactFolderID string
 	contacts        []*contact
 	people          []*person
@@ -347,6 +353,11 @@ func loadMailbox(data []byte, now time.Time) (*mailbox, error) {
 			return nil, fmt.Errorf("message %s: meetingRequestFor: no event %s", m.id, m.meetingEvent)
 		}
 	}
+	settings, err := loadSettings(raw.MailboxSettings, c)
+	if err != nil {
+		return nil, fmt.Errorf("mailboxSettings: %w", err)
+	}
+	b.settings = settings
 	for _, rc := range raw.Contacts {
 		if err := unique("contact", rc.ID); err != nil {
 			return nil, err
