@@ -26,6 +26,10 @@ func All() []Tool {
 		sendMail.in(Mail),
 		listEvents.in(Calendar),
 		findContacts.in(Contacts),
+		getContact.in(Contacts),
+		createContact.in(Contacts),
+		getMailboxSettings.in(Mailbox),
+		setAutomaticReplies.in(Mailbox),
 		getProfile.in(Mailbox),
 	}
 }

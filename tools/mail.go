@@ -327,12 +327,12 @@ var getMessage = define("get_message",
 	[]string{"Mail.Read", "Mail.ReadWrite"},
 	Hints{ReadOnly: true, Idempotent: true, OpenWorld: true},
 	func(ctx context.Context, c *Call, in GetMessageArgs) (*MessageResult, error) {
-		id := strings.TrimSpace(in.ID)
-		if len(id) > 512 {
-			return nil, argError("id", "is too long to be a message id")
+		id, err := idSegment("id", "message", in.ID)
+		if err != nil {
+			return nil, err
 		}
 		var m graphMessage
-		err := get(ctx, c, "/me/messages/"+url.PathEscape(id), "", url.Values{
+		err = get(ctx, c, "/me/messages/"+id, "", url.Values{
 			"$select": {"id,subject,from,toRecipients,ccRecipients,receivedDateTime,isRead,hasAttachments,conversationId,webLink,body"},
 			"$expand": {"attachments($select=id,name,contentType,size,isInline)"},
 		}, http.Header{"Prefer": {preferImmutableID + `, outlook.body-content-type="text"`}}, &m)
