@@ -210,7 +210,11 @@ func (r *FindContactsResult) Text() string {
 			}
 		}
 		b.WriteString(")")
-		if ct.ID != "" {
+		switch {
+		case ct.ID == "":
+		case i > 0 && r.Contacts[i-1].ID == ct.ID:
+			b.WriteString(" id: as above")
+		default:
 			b.WriteString(" id: " + ct.ID)
 		}
 	}

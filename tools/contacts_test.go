@@ -103,6 +103,9 @@ func TestFindContactsGivesIDsOfPersonalContactsOnly(t *testing.T) {
 	}
 	assert.Contains(t, text, "Rosa Alvarez <rosa.alvarez@margiestravel.com> (contacts, Corporate Travel Agent, Margie's Travel) id: AAMk")
 	assert.Equal(t, "id,displayName,emailAddresses,companyName,jobTitle", h.lastGraph("/v1.0/me/contacts").Query.Get("$select"))
+
+	text = h.ok("find_contacts", map[string]any{"query": "petrova"}, nil)
+	assert.Contains(t, text, "<e.petrova@fabrikam.de> (contacts, Head of Platform Engineering, Fabrikam, Inc.) id: as above", "a second address of the same contact does not repeat its id")
 }
 
 func TestGetContact(t *testing.T) {
