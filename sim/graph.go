@@ -244,17 +244,18 @@ var queryOptions = []string{"$select", "$filter", "$orderby", "$top", "$skip", "
 
 // scopeImplies lists the permissions a granted scope includes.
 var scopeImplies = map[string][]string{
-	"mail.readwrite":            {"mail.read", "mail.readbasic"},
-	"mail.read":                 {"mail.readbasic"},
-	"calendars.readwrite":       {"calendars.read", "calendars.readbasic"},
-	"calendars.read":            {"calendars.readbasic"},
-	"contacts.readwrite":        {"contacts.read"},
+	"mail.readwrite":          {"mail.read", "mail.readbasic"},
+	"mail.read":               {"mail.readbasic"},
+	"calendars.readwrite":     {"calendars.read", "calendars.readbasic"},
+	"calendars.read":          {"calendars.readbasic"},
+	"contacts.readwrite":      {"contacts.read"},
+	"people.read.all":         {"people.read"},
+	"user.readwrite":          {"user.read"},
+	"user.readwrite.all":      {"user.read.all", "user.readbasic.all"},
+	"user.read.all":           {"user.readbasic.all"},
+	"directory.readwrite.all": {"directory.read.all"},
+
 	"mailboxsettings.readwrite": {"mailboxsettings.read"},
-	"people.read.all":           {"people.read"},
-	"user.readwrite":            {"user.read"},
-	"user.readwrite.all":        {"user.read.all", "user.readbasic.all"},
-	"user.read.all":             {"user.readbasic.all"},
-	"directory.readwrite.all":   {"directory.read.all"},
 }
 
 // hasAnyScope reports whether any of the scopes is granted, hierarchies
