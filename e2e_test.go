@@ -585,15 +585,11 @@ type scenario struct {
 	run       func(t *testing.T, e *env)
 }
 
-var wantTools = []string{"create_contact", "find_contacts", "get_contact", "get_mailbox_settings", "get_message", "get_profile", "list_events", "search_mail", "send_mail", "set_automatic_replies"}
+var wantTools = []string{"create_contact", "create_draft", "find_contacts", "forward_message", "get_contact", "get_mailbox_settings", "get_message", "get_profile", "list_events", "reply_to_message", "search_mail", "send_draft", "send_mail", "set_automatic_replies"}
 
-// writeToolHints are the hints of the tools that change something; every
-// other tool is read-only and idempotent.
-var writeToolHints = map[string]map[string]bool{
-	"send_mail":             {"readOnlyHint": false, "destructiveHint": false, "idempotentHint": false, "openWorldHint": true},
-	"create_contact":        {"readOnlyHint": false, "destructiveHint": false, "idempotentHint": false, "openWorldHint": true},
-	"set_automatic_replies": {"readOnlyHint": false, "destructiveHint": false, "idempotentHint": true, "openWorldHint": true},
-}
+// writeTools are the tools that change the mailbox; of them only
+// set_automatic_replies, which sets a state, is idempotent.
+var writeTools = []string{"create_contact", "create_draft", "forward_message", "reply_to_message", "send_draft", "send_mail", "set_automatic_replies"}
 
 // unknownKey is a well-formed Nango secret key that the simulator does not know.
 const unknownKey = "0b0e6f8a-1c2d-4e3f-9a4b-5c6d7e8f9a0b"
@@ -614,11 +610,10 @@ var scenarios = []scenario{
 			for _, h := range allHints {
 				assert.Contains(t, tool.hints, h, "%s lacks %s", tool.name, h)
 			}
-			want, ok := writeToolHints[tool.name]
-			if !ok {
-				want = map[string]bool{"readOnlyHint": true, "destructiveHint": false, "idempotentHint": true, "openWorldHint": true}
-			}
-			assert.Equal(t, want, tool.hints, "%s hints", tool.name)
+			readOnly := !slices.Contains(writeTools, tool.name)
+			idempotent := readOnly || tool.name == "set_automatic_replies"
+			assert.Equal(t, map[string]bool{"readOnlyHint": readOnly, "destructiveHint": false, "idempotentHint": idempotent, "openWorldHint": true},
+				tool.hints, "%s hints", tool.name)
 		}
 		slices.Sort(names)
 		assert.Equal(t, wantTools, names)

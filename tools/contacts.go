@@ -320,12 +320,12 @@ var getContact = define("get_contact",
 	[]string{"Contacts.Read", "Contacts.ReadWrite"},
 	Hints{ReadOnly: true, Idempotent: true, OpenWorld: true},
 	func(ctx context.Context, c *Call, in GetContactArgs) (*ContactResult, error) {
-		id, err := idSegment("contact_id", "contact", in.ContactID)
+		id, err := itemID("contact_id", "contact", in.ContactID)
 		if err != nil {
 			return nil, err
 		}
 		var g graphContact
-		if err := get(ctx, c, "/me/contacts/"+id, "", url.Values{"$select": {contactFields}}, nil, &g); err != nil {
+		if err := get(ctx, c, "/me/contacts/"+url.PathEscape(id), "", url.Values{"$select": {contactFields}}, nil, &g); err != nil {
 			return nil, err
 		}
 		return g.result(), nil

@@ -49,15 +49,6 @@ func searchExpr(clauses []string) string {
 // compare against), rejecting display names and anything exotic.
 var simpleAddress = regexp.MustCompile(`^[A-Za-z0-9.!#$%&*+/=?^_{|}~'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$`)
 
-// idSegment is an item id from argument arg, as one escaped path segment.
-func idSegment(arg, kind, id string) (string, error) {
-	id = strings.TrimSpace(id)
-	if len(id) > 512 {
-		return "", argError(arg, "is too long to be a %s id", kind)
-	}
-	return url.PathEscape(id), nil
-}
-
 // parseRecipient accepts "a@b.com" or "Name <a@b.com>".
 func parseRecipient(arg, s string) (*mail.Address, error) {
 	a, err := mail.ParseAddress(strings.TrimSpace(s))
