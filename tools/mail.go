@@ -315,6 +315,7 @@ type MessageResult struct {
 }
 
 type graphAttachment struct {
+	ODataType   string `json:"@odata.type"` // #microsoft.graph.fileAttachment, itemAttachment, referenceAttachment
 	ID          string `json:"id"`
 	Name        string `json:"name"`
 	ContentType string `json:"contentType"`
@@ -322,17 +323,21 @@ type graphAttachment struct {
 	IsInline    bool   `json:"isInline"`
 }
 
+func (a graphAttachment) attachment() Attachment {
+	return Attachment{ID: a.ID, Name: a.Name, ContentType: a.ContentType, Size: a.Size, IsInline: a.IsInline}
+}
+
 var getMessage = define("get_message",
 	"Read one email in full: headers, plain-text body and the attachment list (names and sizes, not contents). Use an id from search_mail.",
 	[]string{"Mail.Read", "Mail.ReadWrite"},
 	Hints{ReadOnly: true, Idempotent: true, OpenWorld: true},
 	func(ctx context.Context, c *Call, in GetMessageArgs) (*MessageResult, error) {
-		id := strings.TrimSpace(in.ID)
-		if len(id) > 512 {
-			return nil, argError("id", "is too long to be a message id")
+		id, err := itemID("id", "a message id", in.ID)
+		if err != nil {
+			return nil, err
 		}
 		var m graphMessage
-		err := get(ctx, c, "/me/messages/"+url.PathEscape(id), "", url.Values{
+		err = get(ctx, c, "/me/messages/"+url.PathEscape(id), "", url.Values{
 			"$select": {"id,subject,from,toRecipients,ccRecipients,receivedDateTime,isRead,hasAttachments,conversationId,webLink,body"},
 			"$expand": {"attachments($select=id,name,contentType,size,isInline)"},
 		}, http.Header{"Prefer": {preferImmutableID + `, outlook.body-content-type="text"`}}, &m)
@@ -345,7 +350,7 @@ var getMessage = define("get_message",
 			Body: cleanBody(m.Body.Content), Attachments: []Attachment{},
 		}
 		for _, a := range m.Attachments {
-			out.Attachments = append(out.Attachments, Attachment{ID: a.ID, Name: a.Name, ContentType: a.ContentType, Size: a.Size, IsInline: a.IsInline})
+			out.Attachments = append(out.Attachments, a.attachment())
 		}
 		return out, nil
 	})
