@@ -20,6 +20,10 @@ func (t Tool) failure(ctx context.Context, c *Call, err error) (*mcp.CallToolRes
 	if errors.As(err, &in) {
 		return mcp.NewToolResultError(in.Error()), nil
 	}
+	var no *refusal
+	if errors.As(err, &no) {
+		return mcp.NewToolResultError(t.Name + ": " + no.msg), nil
+	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return mcp.NewToolResultError(fmt.Sprintf("%s timed out waiting for Outlook. Try again; if it keeps happening, narrow the request (smaller limit or date range).", t.Name)), nil
 	}
