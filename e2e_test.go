@@ -585,7 +585,7 @@ type scenario struct {
 	run       func(t *testing.T, e *env)
 }
 
-var wantTools = []string{"find_contacts", "get_message", "get_profile", "list_events", "search_mail", "send_mail"}
+var wantTools = []string{"find_contacts", "get_message", "get_profile", "list_attachments", "list_events", "read_attachment", "search_mail", "send_mail"}
 
 // unknownKey is a well-formed Nango secret key that the simulator does not know.
 const unknownKey = "0b0e6f8a-1c2d-4e3f-9a4b-5c6d7e8f9a0b"

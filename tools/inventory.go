@@ -24,6 +24,8 @@ func All() []Tool {
 		searchMail.in(Mail),
 		getMessage.in(Mail),
 		sendMail.in(Mail),
+		listAttachments.in(Mail),
+		readAttachment.in(Mail),
 		listEvents.in(Calendar),
 		findContacts.in(Contacts),
 		getProfile.in(Mailbox),
