@@ -422,8 +422,11 @@ func (b *mailbox) loadMessage(rm rawMessage, c clock) (*message, error) {
 	}
 	for _, ra := range rm.Attachments {
 		a := &attachment{id: ra.ID, name: ra.Name, contentType: ra.ContentType, inline: ra.IsInline, contentID: ra.ContentID, modified: sent}
-		a.kind = strings.TrimPrefix(cmp.Or(ra.Type, "#microsoft.graph."+fileAttachment), "#microsoft.graph.")
-		if !slices.Contains([]string{fileAttachment, itemAttachment, referenceAttachment}, a.kind) {
+		switch kind := strings.TrimPrefix(ra.Type, "#microsoft.graph."); kind {
+		case "", fileAttachment:
+		case itemAttachment, referenceAttachment:
+			a.kind = kind
+		default:
 			return nil, fmt.Errorf("attachment %q: unknown @odata.type %q", ra.Name, ra.Type)
 		}
 		if a.id == "" {

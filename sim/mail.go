@@ -38,7 +38,7 @@ func (r recipient) String() string { return r.Name + " <" + r.Address + ">" }
 
 type attachment struct {
 	id, name, contentType, contentID string
-	kind                             string // the @odata.type: fileAttachment, itemAttachment or referenceAttachment
+	kind                             string // itemAttachment or referenceAttachment; "" for a file (fileAttachment)
 	size                             int
 	inline                           bool
 	data                             []byte // a file's bytes; an item's MIME
@@ -278,7 +278,7 @@ func conversationIndex(conversationID string) string {
 // its bytes (contentBytes), and an attached item has no content type.
 func attachmentJSON(a *attachment) map[string]any {
 	o := map[string]any{
-		"@odata.type":          "#microsoft.graph." + a.kind,
+		"@odata.type":          "#microsoft.graph." + cmp.Or(a.kind, fileAttachment),
 		"id":                   a.id,
 		"lastModifiedDateTime": isoZ(a.modified),
 		"name":                 a.name,
@@ -286,7 +286,7 @@ func attachmentJSON(a *attachment) map[string]any {
 		"size":                 a.size,
 		"isInline":             a.inline,
 	}
-	if a.kind == fileAttachment {
+	if a.kind == "" {
 		o["@odata.mediaContentType"] = a.contentType
 		o["contentId"] = nullable(a.contentID)
 		o["contentLocation"] = nil

@@ -773,6 +773,14 @@ func TestAttachmentsCarryTheirBytes(t *testing.T) {
 	assert.True(t, strings.HasPrefix(string(value(id, list[2]).body), "segment,tenants,churned"))
 	assert.Equal(t, "atlas-beta-events-raw.csv", list[3]["name"])
 	assert.EqualValues(t, 27262976, list[3]["size"])
+
+	// A file attached to a sent message is a fileAttachment too.
+	r = proxy(s, "POST", "/v1.0/me/sendMail", `{"message":{"subject":"Notes","toRecipients":[{"emailAddress":{"address":"ann.fischer@contoso.com"}}],`+
+		`"attachments":[{"@odata.type":"#microsoft.graph.fileAttachment","name":"notes.txt","contentType":"text/plain","contentBytes":"aGVsbG8="}]}}`)
+	require.Equal(t, 200, r.status, string(r.body))
+	id, list = attachments("Notes")
+	assert.Equal(t, "#microsoft.graph.fileAttachment", list[0]["@odata.type"])
+	assert.Equal(t, "hello", string(value(id, list[0]).body))
 }
 
 func keys(m map[string]any) []string {
