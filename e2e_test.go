@@ -585,7 +585,10 @@ type scenario struct {
 	run       func(t *testing.T, e *env)
 }
 
-var wantTools = []string{"find_contacts", "get_message", "get_profile", "list_attachments", "list_events", "read_attachment", "search_mail", "send_mail"}
+var wantTools = []string{"create_draft", "find_contacts", "forward_message", "get_message", "get_profile", "list_attachments", "list_events", "read_attachment", "reply_to_message", "search_mail", "send_draft", "send_mail"}
+
+// writeTools are the tools that change the mailbox.
+var writeTools = []string{"create_draft", "forward_message", "reply_to_message", "send_draft", "send_mail"}
 
 // unknownKey is a well-formed Nango secret key that the simulator does not know.
 const unknownKey = "0b0e6f8a-1c2d-4e3f-9a4b-5c6d7e8f9a0b"
@@ -606,7 +609,7 @@ var scenarios = []scenario{
 			for _, h := range allHints {
 				assert.Contains(t, tool.hints, h, "%s lacks %s", tool.name, h)
 			}
-			readOnly := tool.name != "send_mail"
+			readOnly := !slices.Contains(writeTools, tool.name)
 			assert.Equal(t, map[string]bool{"readOnlyHint": readOnly, "destructiveHint": false, "idempotentHint": readOnly, "openWorldHint": true},
 				tool.hints, "%s hints", tool.name)
 		}

@@ -276,7 +276,7 @@ func listedTools(t *testing.T, args []string, vars map[string]string) []string {
 }
 
 func TestRunSelectsToolsByFlagOrEnvironment(t *testing.T) {
-	assert.Equal(t, []string{"get_message", "get_profile", "list_attachments", "read_attachment", "search_mail", "send_mail"}, listedTools(t, []string{"--toolsets", "mail"}, nil))
+	assert.Equal(t, []string{"create_draft", "forward_message", "get_message", "get_profile", "list_attachments", "read_attachment", "reply_to_message", "search_mail", "send_draft", "send_mail"}, listedTools(t, []string{"--toolsets", "mail"}, nil))
 	assert.Equal(t, []string{"get_profile", "list_events"}, listedTools(t, nil, map[string]string{"OUTLOOK_MCP_TOOLSETS": "calendar"}))
 	assert.Equal(t, []string{"find_contacts", "get_message", "get_profile", "list_attachments", "list_events", "read_attachment", "search_mail"}, listedTools(t, []string{"--read-only"}, nil))
 	assert.Equal(t, []string{"get_profile", "search_mail"}, listedTools(t, nil, map[string]string{"OUTLOOK_MCP_TOOLS": "search_mail,send_mail", "OUTLOOK_MCP_READ_ONLY": "true"}))

@@ -81,7 +81,8 @@ type route struct {
 var (
 	scopesMailList = []string{"Mail.ReadBasic", "Mail.Read", "Mail.ReadWrite"}
 	scopesMailRead = []string{"Mail.Read", "Mail.ReadWrite"}
-	scopesMailSend = []string{"Mail.Send"}
+	scopesMailSend = []string{"Mail.Send"} // Mail.ReadWrite does not include sending
+	scopesMailEdit = []string{"Mail.ReadWrite"}
 	scopesCalRead  = []string{"Calendars.ReadBasic", "Calendars.Read", "Calendars.ReadWrite"}
 	scopesContacts = []string{"Contacts.Read", "Contacts.ReadWrite"}
 	scopesPeople   = []string{"People.Read", "People.Read.All"}
@@ -105,6 +106,15 @@ var routes = []route{
 	ep("GET", "me/messages/{id}/attachments/{att}", scopesMailRead, errAccessDenied, (*Sim).getAttachment),
 	ep("GET", "me/messages/{id}/attachments/{att}/$value", scopesMailRead, errAccessDenied, (*Sim).getAttachmentValue),
 	ep("POST", "me/sendMail", scopesMailSend, errAccessDenied, (*Sim).sendMail),
+	ep("POST", "me/messages", scopesMailEdit, errAccessDenied, (*Sim).createMessage),
+	ep("PATCH", "me/messages/{id}", scopesMailEdit, errAccessDenied, (*Sim).updateMessage),
+	ep("POST", "me/messages/{id}/send", scopesMailSend, errAccessDenied, (*Sim).sendDraft),
+	ep("POST", "me/messages/{id}/reply", scopesMailSend, errAccessDenied, answer("reply", false)),
+	ep("POST", "me/messages/{id}/replyAll", scopesMailSend, errAccessDenied, answer("replyAll", false)),
+	ep("POST", "me/messages/{id}/forward", scopesMailSend, errAccessDenied, answer("forward", false)),
+	ep("POST", "me/messages/{id}/createReply", scopesMailEdit, errAccessDenied, answer("reply", true)),
+	ep("POST", "me/messages/{id}/createReplyAll", scopesMailEdit, errAccessDenied, answer("replyAll", true)),
+	ep("POST", "me/messages/{id}/createForward", scopesMailEdit, errAccessDenied, answer("forward", true)),
 
 	ep("GET", "me/calendars", scopesCalRead, errAccessDenied, (*Sim).listCalendars),
 	ep("GET", "me/calendar/calendarView", scopesCalRead, errAccessDenied, (*Sim).calendarView),

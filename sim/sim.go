@@ -162,7 +162,10 @@ func (s *Sim) Requests() []Request {
 	return slices.Clone(s.requests)
 }
 
-// Sent returns the "message" objects of every accepted sendMail, in order.
+// Sent returns every message that left, in order: for sendMail the
+// "message" object as the client sent it; for a sent draft, reply or
+// forward, the message as Outlook composed it (subject, body with the
+// original quoted, recipients, attachment names) in the same shape.
 func (s *Sim) Sent() []json.RawMessage {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -36,7 +36,7 @@ var listAttachments = define("list_attachments",
 	[]string{"Mail.Read", "Mail.ReadWrite"},
 	Hints{ReadOnly: true, Idempotent: true, OpenWorld: true},
 	func(ctx context.Context, c *Call, in ListAttachmentsArgs) (*ListAttachmentsResult, error) {
-		id, err := itemID("message_id", "a message id", in.MessageID)
+		id, err := messageID("message_id", in.MessageID)
 		if err != nil {
 			return nil, err
 		}
@@ -89,8 +89,6 @@ func (a AttachmentInfo) describe() string {
 	return s
 }
 
-func messagePath(id string) string { return "/me/messages/" + url.PathEscape(id) }
-
 func immutableIDs() http.Header { return http.Header{"Prefer": {preferImmutableID}} }
 
 // kind is file, item or reference, from Graph's @odata.type.
@@ -138,7 +136,7 @@ var readAttachment = define("read_attachment",
 	[]string{"Mail.Read", "Mail.ReadWrite"},
 	Hints{ReadOnly: true, Idempotent: true, OpenWorld: true},
 	func(ctx context.Context, c *Call, in ReadAttachmentArgs) (*ReadAttachmentResult, error) {
-		mid, err := itemID("message_id", "a message id", in.MessageID)
+		mid, err := messageID("message_id", in.MessageID)
 		if err != nil {
 			return nil, err
 		}

@@ -24,8 +24,8 @@ func TestSelectToolsets(t *testing.T) {
 		sel  Selection
 		want []string
 	}{
-		{Selection{}, []string{"search_mail", "get_message", "send_mail", "list_attachments", "read_attachment", "list_events", "find_contacts", "get_profile"}},
-		{Selection{Toolsets: []string{Mail}}, []string{"search_mail", "get_message", "send_mail", "list_attachments", "read_attachment", "get_profile"}},
+		{Selection{}, []string{"search_mail", "get_message", "send_mail", "reply_to_message", "forward_message", "create_draft", "send_draft", "list_attachments", "read_attachment", "list_events", "find_contacts", "get_profile"}},
+		{Selection{Toolsets: []string{Mail}}, []string{"search_mail", "get_message", "send_mail", "reply_to_message", "forward_message", "create_draft", "send_draft", "list_attachments", "read_attachment", "get_profile"}},
 		{Selection{Toolsets: []string{Calendar, Contacts}}, []string{"list_events", "find_contacts", "get_profile"}},
 		{Selection{Tools: []string{"search_mail"}, Toolsets: []string{Calendar}}, []string{"search_mail", "get_profile"}},
 		{Selection{ReadOnly: true}, []string{"search_mail", "get_message", "list_attachments", "read_attachment", "list_events", "find_contacts", "get_profile"}},

@@ -30,7 +30,7 @@ type Deps struct {
 // instructions is sent to the client at initialize: a short guide for the model.
 const instructions = `Outlook mail, calendar and contacts of one user, through Microsoft Graph.
 Find messages with search_mail, then read one with get_message. Ids are opaque: pass them back unchanged. Lists return next_cursor when there is more: pass it as cursor with the same arguments.
-send_mail sends at once and cannot be undone: confirm recipients, subject and body with the user first.
+send_mail, reply_to_message, forward_message and send_draft send at once and cannot be undone: confirm recipients and text with the user first, or save a draft for the user to review (create_draft, or draft_only=true).
 Times are RFC 3339; list_events takes an IANA time_zone. If a tool reports a missing permission, tell the user the fix it gives.`
 
 // NewServer builds the MCP server with the given tools.
@@ -107,7 +107,7 @@ func (t Tool) call(ctx context.Context, deps Deps, all []Tool, req mcp.CallToolR
 		return t.failure(ctx, c, err)
 	}
 	if !c.Granted.HasAny(t.Scopes...) {
-		return t.missingScope(ctx, c), nil
+		return t.missingScope(ctx, c, t.needOf(c)), nil
 	}
 	out, err := t.run(ctx, c, raw)
 	if err != nil {

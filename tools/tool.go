@@ -62,6 +62,8 @@ type Call struct {
 	Conn    *nango.Connection
 	Granted nango.Scopes
 	Tools   []Tool // the server's tool list, for get_profile
+
+	need *scopeNeed // what this call's mode needs, when narrower than the tool's Scopes (see require)
 }
 
 // define declares a tool from a typed handler. In and Out are reflected by
