@@ -320,7 +320,7 @@ var getContact = define("get_contact",
 	[]string{"Contacts.Read", "Contacts.ReadWrite"},
 	Hints{ReadOnly: true, Idempotent: true, OpenWorld: true},
 	func(ctx context.Context, c *Call, in GetContactArgs) (*ContactResult, error) {
-		id, err := itemID("contact_id", "contact", in.ContactID)
+		id, err := itemID("contact_id", "a contact id", in.ContactID)
 		if err != nil {
 			return nil, err
 		}

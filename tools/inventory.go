@@ -28,6 +28,8 @@ func All() []Tool {
 		forwardMessage.in(Mail),
 		createDraft.in(Mail),
 		sendDraft.in(Mail),
+		listAttachments.in(Mail),
+		readAttachment.in(Mail),
 		listEvents.in(Calendar),
 		findContacts.in(Contacts),
 		getContact.in(Contacts),

@@ -7,7 +7,6 @@ import (
 	"html"
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -100,10 +99,10 @@ func clockTime(s string) string {
 func (g graphAutoReplies) result() AutomaticReplies {
 	out := AutomaticReplies{Status: g.Status, ExternalAudience: g.ExternalAudience}
 	if g.InternalReplyMessage != nil {
-		out.InternalMessage = htmlText(*g.InternalReplyMessage)
+		out.InternalMessage = plainText(*g.InternalReplyMessage)
 	}
 	if g.ExternalReplyMessage != nil {
-		out.ExternalMessage = htmlText(*g.ExternalReplyMessage)
+		out.ExternalMessage = plainText(*g.ExternalReplyMessage)
 	}
 	if g.Status == "scheduled" && g.ScheduledStartDateTime != nil && g.ScheduledEndDateTime != nil {
 		out.Start, out.End = zonedTime(*g.ScheduledStartDateTime), zonedTime(*g.ScheduledEndDateTime)
@@ -119,24 +118,6 @@ func zonedTime(t graphTime) string {
 		return strings.TrimSuffix(strings.TrimRight(t.DateTime, "0"), ".") + " " + t.TimeZone
 	}
 	return eventTime(t, loc, false)
-}
-
-var (
-	htmlHidden = regexp.MustCompile(`(?is)<(head|style|script)\b.*?</(head|style|script)\s*>`)
-	htmlBreak  = regexp.MustCompile(`(?i)<br\s*/?>|</(p|div|li|tr|h[1-6])\s*>`)
-	htmlTag    = regexp.MustCompile(`<[^>]*>`)
-)
-
-// htmlText turns the HTML of an automatic reply into plain text.
-func htmlText(s string) string {
-	s = htmlHidden.ReplaceAllString(s, "")
-	s = strings.Join(strings.Fields(s), " ") // HTML white space is one space
-	s = html.UnescapeString(htmlTag.ReplaceAllString(htmlBreak.ReplaceAllString(s, "\n"), ""))
-	lines := strings.Split(s, "\n")
-	for i, l := range lines {
-		lines[i] = strings.TrimSpace(l)
-	}
-	return cleanBody(strings.Join(lines, "\n"))
 }
 
 // htmlOf is plain text as HTML, line breaks kept; nil stays nil.

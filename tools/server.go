@@ -113,10 +113,11 @@ func (t Tool) call(ctx context.Context, deps Deps, all []Tool, req mcp.CallToolR
 	if err != nil {
 		return t.failure(ctx, c, err)
 	}
-	return &mcp.CallToolResult{
-		Content:           []mcp.Content{mcp.NewTextContent(out.Text())},
-		StructuredContent: out,
-	}, nil
+	content := []mcp.Content{mcp.NewTextContent(out.Text())}
+	if r, ok := out.(withResources); ok {
+		content = append(content, r.Resources()...)
+	}
+	return &mcp.CallToolResult{Content: content, StructuredContent: out}, nil
 }
 
 // rawArguments returns the call's arguments as JSON, whichever way the
