@@ -34,6 +34,7 @@ import (
 
 	"github.com/outlook-mcp/outlook-mcp/nango"
 	"github.com/outlook-mcp/outlook-mcp/sim"
+	"github.com/outlook-mcp/outlook-mcp/tools"
 	"github.com/outlook-mcp/outlook-mcp/transport"
 )
 
@@ -585,12 +586,15 @@ type scenario struct {
 	run       func(t *testing.T, e *env)
 }
 
-var wantTools = []string{"create_draft", "delete_message", "find_contacts", "forward_message", "get_message", "get_profile", "get_thread", "list_events",
-	"list_mail_folders", "move_message", "reply_to_message", "search_mail", "send_draft", "send_mail", "update_message"}
-
-// writeTools are the tools that change the mailbox; of them, update_message
-// is idempotent and delete_message destructive.
-var writeTools = []string{"create_draft", "delete_message", "forward_message", "move_message", "reply_to_message", "send_draft", "send_mail", "update_message"}
+// wantTools are the inventory's tools, sorted: what every transport lists.
+var wantTools = func() []string {
+	var names []string
+	for _, t := range tools.All() {
+		names = append(names, t.Name)
+	}
+	slices.Sort(names)
+	return names
+}()
 
 // unknownKey is a well-formed Nango secret key that the simulator does not know.
 const unknownKey = "0b0e6f8a-1c2d-4e3f-9a4b-5c6d7e8f9a0b"
@@ -599,6 +603,15 @@ const unknownKey = "0b0e6f8a-1c2d-4e3f-9a4b-5c6d7e8f9a0b"
 func sendArgs(subject string) map[string]any {
 	return map[string]any{"to": []string{"Ann Lee <ann.lee@example.com>"}, "subject": subject, "body": "See you at noon."}
 }
+
+// declaredHints are each tool's annotations as its declaration states them.
+var declaredHints = func() map[string]tools.Hints {
+	m := map[string]tools.Hints{}
+	for _, t := range tools.All() {
+		m[t.Name] = t.Hints
+	}
+	return m
+}()
 
 var scenarios = []scenario{
 	{name: "ToolsListed", run: func(t *testing.T, e *env) {
@@ -611,9 +624,9 @@ var scenarios = []scenario{
 			for _, h := range allHints {
 				assert.Contains(t, tool.hints, h, "%s lacks %s", tool.name, h)
 			}
-			readOnly := !slices.Contains(writeTools, tool.name)
-			assert.Equal(t, map[string]bool{"readOnlyHint": readOnly, "destructiveHint": tool.name == "delete_message",
-				"idempotentHint": readOnly || tool.name == "update_message", "openWorldHint": true}, tool.hints, "%s hints", tool.name)
+			declared := declaredHints[tool.name]
+			assert.Equal(t, map[string]bool{"readOnlyHint": declared.ReadOnly, "destructiveHint": declared.Destructive,
+				"idempotentHint": declared.Idempotent, "openWorldHint": declared.OpenWorld}, tool.hints, "%s hints as declared", tool.name)
 		}
 		slices.Sort(names)
 		assert.Equal(t, wantTools, names)

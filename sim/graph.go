@@ -88,6 +88,10 @@ var (
 	scopesPeople   = []string{"People.Read", "People.Read.All"}
 	scopesUsers    = []string{"User.ReadBasic.All", "User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"}
 	scopesMe       = append([]string{"User.Read", "User.ReadWrite"}, scopesUsers...)
+
+	scopesContactsWrite = []string{"Contacts.ReadWrite"}
+	scopesSettingsRead  = []string{"MailboxSettings.Read", "MailboxSettings.ReadWrite"}
+	scopesSettingsWrite = []string{"MailboxSettings.ReadWrite"}
 )
 
 // routes is the Graph surface the simulator knows. Add endpoints here.
@@ -129,6 +133,10 @@ var routes = []route{
 	ep("GET", "me/contacts", scopesContacts, errAccessDenied, (*Sim).listContacts),
 	ep("GET", "me/contacts/{id}", scopesContacts, errAccessDenied, (*Sim).getContact),
 	ep("GET", "me/people", scopesPeople, errAccessDenied, (*Sim).listPeople),
+
+	ep("POST", "me/contacts", scopesContactsWrite, errAccessDenied, (*Sim).createContact),
+	ep("GET", "me/mailboxSettings", scopesSettingsRead, errAccessDenied, (*Sim).getSettings),
+	ep("PATCH", "me/mailboxSettings", scopesSettingsWrite, errAccessDenied, (*Sim).patchSettings),
 }
 
 func ep(method, pattern string, scopes []string, denied *graphError, h func(*Sim, *graphReq) (*reply, error)) route {
@@ -258,6 +266,8 @@ var scopeImplies = map[string][]string{
 	"user.readwrite.all":      {"user.read.all", "user.readbasic.all"},
 	"user.read.all":           {"user.readbasic.all"},
 	"directory.readwrite.all": {"directory.read.all"},
+
+	"mailboxsettings.readwrite": {"mailboxsettings.read"},
 }
 
 // hasAnyScope reports whether any of the scopes is granted, hierarchies

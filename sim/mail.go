@@ -2,6 +2,7 @@ package sim
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -36,11 +37,19 @@ func (r recipient) String() string { return r.Name + " <" + r.Address + ">" }
 
 type attachment struct {
 	id, name, contentType, contentID string
+	kind                             string // itemAttachment or referenceAttachment; "" for a file (fileAttachment)
 	size                             int
 	inline                           bool
-	data                             []byte
+	data                             []byte // a file's bytes; an item's MIME
 	modified                         time.Time
 }
+
+// Attachment kinds, as Graph names them in @odata.type.
+const (
+	fileAttachment      = "fileAttachment"
+	itemAttachment      = "itemAttachment"
+	referenceAttachment = "referenceAttachment"
+)
 
 type message struct {
 	id, immID, folderID, conversationID, internetID string
@@ -264,20 +273,25 @@ func conversationIndex(conversationID string) string {
 	return "AQHa" + base64.StdEncoding.EncodeToString(h[:18])
 }
 
+// attachmentJSON renders an attachment; only a file attachment carries
+// its bytes (contentBytes), and an attached item has no content type.
 func attachmentJSON(a *attachment) map[string]any {
-	return map[string]any{
-		"@odata.type":             "#microsoft.graph.fileAttachment",
-		"@odata.mediaContentType": a.contentType,
-		"id":                      a.id,
-		"lastModifiedDateTime":    isoZ(a.modified),
-		"name":                    a.name,
-		"contentType":             a.contentType,
-		"size":                    a.size,
-		"isInline":                a.inline,
-		"contentId":               nullable(a.contentID),
-		"contentLocation":         nil,
-		"contentBytes":            base64.StdEncoding.EncodeToString(a.data),
+	o := map[string]any{
+		"@odata.type":          "#microsoft.graph." + cmp.Or(a.kind, fileAttachment),
+		"id":                   a.id,
+		"lastModifiedDateTime": isoZ(a.modified),
+		"name":                 a.name,
+		"contentType":          nullable(a.contentType),
+		"size":                 a.size,
+		"isInline":             a.inline,
 	}
+	if a.kind == "" {
+		o["@odata.mediaContentType"] = a.contentType
+		o["contentId"] = nullable(a.contentID)
+		o["contentLocation"] = nil
+		o["contentBytes"] = base64.StdEncoding.EncodeToString(a.data)
+	}
+	return o
 }
 
 func nullable(s string) any {
@@ -438,13 +452,20 @@ func (s *Sim) getAttachment(g *graphReq) (*reply, error) {
 	return entity(g, attachmentInfo, s.mePath()+"/messages('"+g.params["id"]+"')/attachments/$entity", attachmentJSON(a))
 }
 
-// GET /me/messages/{id}/attachments/{att}/$value
+// GET /me/messages/{id}/attachments/{att}/$value: a file's bytes, an
+// attached item in MIME; a reference attachment (a link) has none.
 func (s *Sim) getAttachmentValue(g *graphReq) (*reply, error) {
 	a, err := s.attachmentParam(g)
 	if err != nil {
 		return nil, err
 	}
-	return &reply{raw: a.data, contentType: a.contentType}, nil
+	switch a.kind {
+	case referenceAttachment:
+		return nil, gerr(405, "ErrorInvalidRequest", "The raw content of a reference attachment cannot be retrieved.")
+	case itemAttachment:
+		return &reply{raw: a.data, contentType: "message/rfc822"}, nil
+	}
+	return &reply{raw: a.data, contentType: cmp.Or(a.contentType, "application/octet-stream")}, nil
 }
 
 type outgoingBody struct {

@@ -20,6 +20,10 @@ func (t Tool) failure(ctx context.Context, c *Call, err error) (*mcp.CallToolRes
 	if errors.As(err, &in) {
 		return mcp.NewToolResultError(in.Error()), nil
 	}
+	var no *refusal
+	if errors.As(err, &no) {
+		return mcp.NewToolResultError(t.Name + ": " + no.msg), nil
+	}
 	var missing *missingScopeError
 	if errors.As(err, &missing) {
 		return t.missingScope(ctx, c, missing.need), nil

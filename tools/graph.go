@@ -80,18 +80,8 @@ func post(ctx context.Context, c *Call, path string, body, out any) error {
 	return c.Conn.Do(ctx, nango.Request{Method: http.MethodPost, Path: path, Body: body}, out)
 }
 
-// messageID checks a message id argument: ids are opaque, but never empty
-// or this long.
-func messageID(arg, id string) (string, error) {
-	id = strings.TrimSpace(id)
-	switch {
-	case id == "":
-		return "", argError(arg, "is required")
-	case len(id) > 512:
-		return "", argError(arg, "is too long to be a message id")
-	}
-	return id, nil
-}
+// messageID checks a message id argument (see itemID).
+func messageID(arg, id string) (string, error) { return itemID(arg, "a message id", id) }
 
 // messagePath is a message's Graph path; the id is one path segment.
 func messagePath(id string) string { return "/me/messages/" + url.PathEscape(id) }

@@ -28,6 +28,8 @@ func All() []Tool {
 		forwardMessage.in(Mail),
 		createDraft.in(Mail),
 		sendDraft.in(Mail),
+		listAttachments.in(Mail),
+		readAttachment.in(Mail),
 		listMailFolders.in(Mail),
 		getThread.in(Mail),
 		moveMessage.in(Mail),
@@ -35,6 +37,10 @@ func All() []Tool {
 		deleteMessage.in(Mail),
 		listEvents.in(Calendar),
 		findContacts.in(Contacts),
+		getContact.in(Contacts),
+		createContact.in(Contacts),
+		getMailboxSettings.in(Mailbox),
+		setAutomaticReplies.in(Mailbox),
 		getProfile.in(Mailbox),
 	}
 }

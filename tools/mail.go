@@ -320,11 +320,16 @@ type MessageResult struct {
 }
 
 type graphAttachment struct {
+	ODataType   string `json:"@odata.type"` // #microsoft.graph.fileAttachment, itemAttachment, referenceAttachment
 	ID          string `json:"id"`
 	Name        string `json:"name"`
 	ContentType string `json:"contentType"`
 	Size        int    `json:"size"`
 	IsInline    bool   `json:"isInline"`
+}
+
+func (a graphAttachment) attachment() Attachment {
+	return Attachment{ID: a.ID, Name: a.Name, ContentType: a.ContentType, Size: a.Size, IsInline: a.IsInline}
 }
 
 var getMessage = define("get_message",
@@ -350,7 +355,7 @@ var getMessage = define("get_message",
 			Body: cleanBody(m.Body.Content), Attachments: []Attachment{},
 		}
 		for _, a := range m.Attachments {
-			out.Attachments = append(out.Attachments, Attachment{ID: a.ID, Name: a.Name, ContentType: a.ContentType, Size: a.Size, IsInline: a.IsInline})
+			out.Attachments = append(out.Attachments, a.attachment())
 		}
 		return out, nil
 	})
