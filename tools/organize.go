@@ -185,11 +185,13 @@ var getThread = define("get_thread",
 		case !byMessage && !byConversation:
 			return nil, argError("message_id", "or conversation_id is required")
 		}
-		arg, id := "conversation_id", in.ConversationID
+		var id string
+		var err error
 		if byMessage {
-			arg, id = "message_id", in.MessageID
+			id, err = messageID("message_id", in.MessageID)
+		} else {
+			id, err = itemID("conversation_id", "a conversation id", in.ConversationID)
 		}
-		id, err := messageID(arg, id)
 		if err != nil {
 			return nil, err
 		}
