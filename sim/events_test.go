@@ -10,13 +10,7 @@ import (
 
 func (s *Sim) eventBySubject(t testing.TB, subject string) *event {
 	t.Helper()
-	for _, e := range s.box.events {
-		if e.subject == subject {
-			return e
-		}
-	}
-	t.Fatalf("no event %q", subject)
-	return nil
+	return bySubject(t, s.box.events, subject, func(e *event) string { return e.subject })
 }
 
 // dayView lists the default calendar's events of one UTC day.

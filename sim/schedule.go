@@ -194,12 +194,25 @@ func (v eventView) dateTime(t time.Time) map[string]any {
 	return map[string]any{"dateTime": graphDateTime(t.In(v.loc)), "timeZone": v.zone}
 }
 
-func requiredTime(d *dateTimeTimeZone, name string) (time.Time, error) {
-	if d == nil {
-		return time.Time{}, gerr(400, "ErrorInvalidParameter", "The value of the parameter '%s' is empty.", name)
+// requiredWindow reads a request's start and end (named as Graph names
+// them in its errors): both needed, the end later.
+func requiredWindow(start, end *dateTimeTimeZone, startName, endName string) (from, to time.Time, err error) {
+	for _, d := range []struct {
+		v    *dateTimeTimeZone
+		name string
+		into *time.Time
+	}{{start, startName, &from}, {end, endName, &to}} {
+		if d.v == nil {
+			return from, to, gerr(400, "ErrorInvalidParameter", "The value of the parameter '%s' is empty.", d.name)
+		}
+		if *d.into, err = d.v.parse(d.name); err != nil {
+			return from, to, err
+		}
 	}
-	t, err := d.parse(name)
-	return t.UTC(), err
+	if !to.After(from) {
+		return from, to, gerr(400, "ErrorInvalidParameter", "The %s must be later than the %s.", endName, startName)
+	}
+	return from.UTC(), to.UTC(), nil
 }
 
 // POST /me/calendar/getSchedule {"schedules","startTime","endTime","availabilityViewInterval"}
@@ -222,16 +235,9 @@ func (s *Sim) getSchedule(g *graphReq) (*reply, error) {
 	if len(req.Schedules) > 100 {
 		return nil, gerr(400, "ErrorInvalidParameter", "Too many schedules requested: at most 100.")
 	}
-	from, err := requiredTime(req.StartTime, "StartTime")
+	from, to, err := requiredWindow(req.StartTime, req.EndTime, "StartTime", "EndTime")
 	if err != nil {
 		return nil, err
-	}
-	to, err := requiredTime(req.EndTime, "EndTime")
-	if err != nil {
-		return nil, err
-	}
-	if !to.After(from) {
-		return nil, gerr(400, "ErrorInvalidParameter", "The EndTime must be later than the StartTime.")
 	}
 	if to.Sub(from) > 62*24*time.Hour {
 		return nil, gerr(400, "ErrorInvalidParameter", "The requested time window is longer than 62 days.")
@@ -359,16 +365,9 @@ func (s *Sim) findMeetingTimes(g *graphReq) (*reply, error) {
 			return nil, gerr(400, "RequestBodyRead", "Cannot convert the literal '%s' to the expected type 'microsoft.graph.activityDomain'.", domain)
 		}
 		for _, ts := range tc.TimeSlots {
-			from, err := requiredTime(ts.Start, "Start")
+			from, to, err := requiredWindow(ts.Start, ts.End, "Start", "End")
 			if err != nil {
 				return nil, err
-			}
-			to, err := requiredTime(ts.End, "End")
-			if err != nil {
-				return nil, err
-			}
-			if !to.After(from) {
-				return nil, gerr(400, "ErrorInvalidParameter", "The end of a time slot must be later than its start.")
 			}
 			windows = append(windows, window{from, to})
 		}

@@ -209,3 +209,66 @@ func (r *ListEventsResult) Text() string {
 	}
 	return b.String()
 }
+
+// ---- list_calendars ----
+
+type ListCalendarsArgs struct{}
+
+type CalendarInfo struct {
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	Color     string `json:"color,omitempty"`
+	IsDefault bool   `json:"is_default"`
+	CanEdit   bool   `json:"can_edit"`
+	Owner     Person `json:"owner"`
+}
+
+type ListCalendarsResult struct {
+	Calendars []CalendarInfo `json:"calendars"`
+}
+
+var listCalendars = define("list_calendars",
+	"List the user's calendars (own and shared with them): id, name, color, whether it is the default and whether the user can add events. Pass an id as calendar_id to list_events or create_event.",
+	[]string{"Calendars.ReadBasic", "Calendars.Read", "Calendars.ReadWrite"},
+	Hints{ReadOnly: true, Idempotent: true, OpenWorld: true},
+	func(ctx context.Context, c *Call, _ ListCalendarsArgs) (*ListCalendarsResult, error) {
+		var res graphPage[struct {
+			ID                string     `json:"id"`
+			Name              string     `json:"name"`
+			Color             string     `json:"color"`
+			IsDefaultCalendar bool       `json:"isDefaultCalendar"`
+			CanEdit           bool       `json:"canEdit"`
+			Owner             graphEmail `json:"owner"`
+		}]
+		query := url.Values{"$select": {"id,name,color,isDefaultCalendar,canEdit,owner"}, "$top": {"100"}}
+		if err := get(ctx, c, "/me/calendars", "", query, nil, &res); err != nil {
+			return nil, err
+		}
+		out := &ListCalendarsResult{Calendars: []CalendarInfo{}}
+		for _, cal := range res.Value {
+			out.Calendars = append(out.Calendars, CalendarInfo{
+				ID: cal.ID, Name: cal.Name, Color: cal.Color, IsDefault: cal.IsDefaultCalendar, CanEdit: cal.CanEdit,
+				Owner: Person{Name: cal.Owner.Name, Address: cal.Owner.Address},
+			})
+		}
+		return out, nil
+	})
+
+func (r *ListCalendarsResult) Text() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d calendars:", len(r.Calendars))
+	for i, cal := range r.Calendars {
+		fmt.Fprintf(&b, "\n%d. %s", i+1, cal.Name)
+		if cal.IsDefault {
+			b.WriteString(" (default)")
+		}
+		if !cal.CanEdit {
+			b.WriteString(" (read-only)")
+		}
+		if cal.Owner.Address != "" {
+			b.WriteString("; owner " + cal.Owner.String())
+		}
+		b.WriteString("\n   id: " + cal.ID)
+	}
+	return b.String()
+}

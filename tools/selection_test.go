@@ -24,11 +24,11 @@ func TestSelectToolsets(t *testing.T) {
 		sel  Selection
 		want []string
 	}{
-		{Selection{}, []string{"search_mail", "get_message", "send_mail", "list_events", "find_contacts", "get_profile"}},
+		{Selection{}, []string{"search_mail", "get_message", "send_mail", "list_events", "list_calendars", "get_event", "create_event", "update_event", "cancel_event", "respond_to_event", "get_free_busy", "find_meeting_times", "find_contacts", "get_profile"}},
 		{Selection{Toolsets: []string{Mail}}, []string{"search_mail", "get_message", "send_mail", "get_profile"}},
-		{Selection{Toolsets: []string{Calendar, Contacts}}, []string{"list_events", "find_contacts", "get_profile"}},
+		{Selection{Toolsets: []string{Calendar, Contacts}}, []string{"list_events", "list_calendars", "get_event", "create_event", "update_event", "cancel_event", "respond_to_event", "get_free_busy", "find_meeting_times", "find_contacts", "get_profile"}},
 		{Selection{Tools: []string{"search_mail"}, Toolsets: []string{Calendar}}, []string{"search_mail", "get_profile"}},
-		{Selection{ReadOnly: true}, []string{"search_mail", "get_message", "list_events", "find_contacts", "get_profile"}},
+		{Selection{ReadOnly: true}, []string{"search_mail", "get_message", "list_events", "list_calendars", "get_event", "get_free_busy", "find_meeting_times", "find_contacts", "get_profile"}},
 		{Selection{Toolsets: []string{Mail}, ReadOnly: true}, []string{"search_mail", "get_message", "get_profile"}},
 	} {
 		got, err := Select(All(), tc.sel)
