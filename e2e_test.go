@@ -585,7 +585,15 @@ type scenario struct {
 	run       func(t *testing.T, e *env)
 }
 
-var wantTools = []string{"find_contacts", "get_message", "get_profile", "list_events", "search_mail", "send_mail"}
+var wantTools = []string{"cancel_event", "create_event", "find_contacts", "find_meeting_times", "get_event", "get_free_busy", "get_message", "get_profile",
+	"list_calendars", "list_events", "respond_to_event", "search_mail", "send_mail", "update_event"}
+
+// writeTools are the tools that change something, with their other hints;
+// every other tool is read-only and idempotent.
+var writeTools = map[string]struct{ destructive, idempotent bool }{
+	"send_mail": {}, "create_event": {}, "update_event": {idempotent: true},
+	"cancel_event": {destructive: true, idempotent: true}, "respond_to_event": {idempotent: true},
+}
 
 // unknownKey is a well-formed Nango secret key that the simulator does not know.
 const unknownKey = "0b0e6f8a-1c2d-4e3f-9a4b-5c6d7e8f9a0b"
@@ -606,9 +614,11 @@ var scenarios = []scenario{
 			for _, h := range allHints {
 				assert.Contains(t, tool.hints, h, "%s lacks %s", tool.name, h)
 			}
-			readOnly := tool.name != "send_mail"
-			assert.Equal(t, map[string]bool{"readOnlyHint": readOnly, "destructiveHint": false, "idempotentHint": readOnly, "openWorldHint": true},
-				tool.hints, "%s hints", tool.name)
+			want := map[string]bool{"readOnlyHint": true, "destructiveHint": false, "idempotentHint": true, "openWorldHint": true}
+			if w, ok := writeTools[tool.name]; ok {
+				want = map[string]bool{"readOnlyHint": false, "destructiveHint": w.destructive, "idempotentHint": w.idempotent, "openWorldHint": true}
+			}
+			assert.Equal(t, want, tool.hints, "%s hints", tool.name)
 		}
 		slices.Sort(names)
 		assert.Equal(t, wantTools, names)

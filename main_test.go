@@ -277,11 +277,13 @@ func listedTools(t *testing.T, args []string, vars map[string]string) []string {
 
 func TestRunSelectsToolsByFlagOrEnvironment(t *testing.T) {
 	assert.Equal(t, []string{"get_message", "get_profile", "search_mail", "send_mail"}, listedTools(t, []string{"--toolsets", "mail"}, nil))
-	assert.Equal(t, []string{"get_profile", "list_events"}, listedTools(t, nil, map[string]string{"OUTLOOK_MCP_TOOLSETS": "calendar"}))
-	assert.Equal(t, []string{"find_contacts", "get_message", "get_profile", "list_events", "search_mail"}, listedTools(t, []string{"--read-only"}, nil))
+	calendar := []string{"cancel_event", "create_event", "find_meeting_times", "get_event", "get_free_busy", "get_profile", "list_calendars", "list_events", "respond_to_event", "update_event"}
+	assert.Equal(t, calendar, listedTools(t, nil, map[string]string{"OUTLOOK_MCP_TOOLSETS": "calendar"}))
+	assert.Equal(t, []string{"find_contacts", "find_meeting_times", "get_event", "get_free_busy", "get_message", "get_profile", "list_calendars", "list_events", "search_mail"},
+		listedTools(t, []string{"--read-only"}, nil))
 	assert.Equal(t, []string{"get_profile", "search_mail"}, listedTools(t, nil, map[string]string{"OUTLOOK_MCP_TOOLS": "search_mail,send_mail", "OUTLOOK_MCP_READ_ONLY": "true"}))
 	assert.Equal(t, []string{"get_profile", "search_mail"}, listedTools(t, []string{"--hide-unavailable", "--sandbox-scopes", "User.Read,Mail.ReadBasic"}, nil))
-	assert.Equal(t, []string{"get_profile", "list_events"}, listedTools(t, []string{"--toolsets", "calendar"}, map[string]string{"OUTLOOK_MCP_TOOLSETS": "mail"}), "a flag beats the environment")
+	assert.Equal(t, calendar, listedTools(t, []string{"--toolsets", "calendar"}, map[string]string{"OUTLOOK_MCP_TOOLSETS": "mail"}), "a flag beats the environment")
 }
 
 func TestRunRejectsUnknownSelections(t *testing.T) {
