@@ -34,6 +34,7 @@ import (
 
 	"github.com/outlook-mcp/outlook-mcp/nango"
 	"github.com/outlook-mcp/outlook-mcp/sim"
+	"github.com/outlook-mcp/outlook-mcp/tools"
 	"github.com/outlook-mcp/outlook-mcp/transport"
 )
 
@@ -585,15 +586,15 @@ type scenario struct {
 	run       func(t *testing.T, e *env)
 }
 
-var wantTools = []string{"cancel_event", "create_event", "find_contacts", "find_meeting_times", "get_event", "get_free_busy", "get_message", "get_profile",
-	"list_calendars", "list_events", "respond_to_event", "search_mail", "send_mail", "update_event"}
-
-// writeTools are the tools that change something, with their other hints;
-// every other tool is read-only and idempotent.
-var writeTools = map[string]struct{ destructive, idempotent bool }{
-	"send_mail": {}, "create_event": {}, "update_event": {idempotent: true},
-	"cancel_event": {destructive: true, idempotent: true}, "respond_to_event": {idempotent: true},
-}
+// wantTools are the inventory's tools, sorted: what every transport lists.
+var wantTools = func() []string {
+	var names []string
+	for _, t := range tools.All() {
+		names = append(names, t.Name)
+	}
+	slices.Sort(names)
+	return names
+}()
 
 // unknownKey is a well-formed Nango secret key that the simulator does not know.
 const unknownKey = "0b0e6f8a-1c2d-4e3f-9a4b-5c6d7e8f9a0b"
@@ -602,6 +603,15 @@ const unknownKey = "0b0e6f8a-1c2d-4e3f-9a4b-5c6d7e8f9a0b"
 func sendArgs(subject string) map[string]any {
 	return map[string]any{"to": []string{"Ann Lee <ann.lee@example.com>"}, "subject": subject, "body": "See you at noon."}
 }
+
+// declaredHints are each tool's annotations as its declaration states them.
+var declaredHints = func() map[string]tools.Hints {
+	m := map[string]tools.Hints{}
+	for _, t := range tools.All() {
+		m[t.Name] = t.Hints
+	}
+	return m
+}()
 
 var scenarios = []scenario{
 	{name: "ToolsListed", run: func(t *testing.T, e *env) {
@@ -614,11 +624,9 @@ var scenarios = []scenario{
 			for _, h := range allHints {
 				assert.Contains(t, tool.hints, h, "%s lacks %s", tool.name, h)
 			}
-			want := map[string]bool{"readOnlyHint": true, "destructiveHint": false, "idempotentHint": true, "openWorldHint": true}
-			if w, ok := writeTools[tool.name]; ok {
-				want = map[string]bool{"readOnlyHint": false, "destructiveHint": w.destructive, "idempotentHint": w.idempotent, "openWorldHint": true}
-			}
-			assert.Equal(t, want, tool.hints, "%s hints", tool.name)
+			declared := declaredHints[tool.name]
+			assert.Equal(t, map[string]bool{"readOnlyHint": declared.ReadOnly, "destructiveHint": declared.Destructive,
+				"idempotentHint": declared.Idempotent, "openWorldHint": declared.OpenWorld}, tool.hints, "%s hints as declared", tool.name)
 		}
 		slices.Sort(names)
 		assert.Equal(t, wantTools, names)

@@ -25,6 +25,7 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/outlook-mcp/outlook-mcp/nango"
+	"github.com/outlook-mcp/outlook-mcp/prompts"
 	"github.com/outlook-mcp/outlook-mcp/sim"
 	"github.com/outlook-mcp/outlook-mcp/tools"
 	"github.com/outlook-mcp/outlook-mcp/transport"
@@ -177,7 +178,8 @@ func newServer(o options, getenv func(string) string, logger *slog.Logger) (*ser
 	return buildServer(cfg, connectionID, o, logger)
 }
 
-// buildServer wires the Nango client and the selected tools into an MCP server.
+// buildServer wires the Nango client, the selected tools and the prompts
+// those tools support into an MCP server.
 func buildServer(cfg nango.Config, connectionID string, o options, logger *slog.Logger) (*server.MCPServer, error) {
 	selected, err := tools.Select(tools.All(), o.selection)
 	if err != nil {
@@ -187,12 +189,18 @@ func buildServer(cfg nango.Config, connectionID string, o options, logger *slog.
 	if err != nil {
 		return nil, fmt.Errorf("NANGO_SECRET_KEY/NANGO_HOST: %w", err)
 	}
-	return tools.NewServer(buildVersion(), tools.Deps{
+	s := tools.NewServer(buildVersion(), tools.Deps{
 		Nango:           client,
 		ConnectionID:    func(context.Context) (string, error) { return connectionID, nil },
 		Logger:          logger,
 		HideUnavailable: o.hide,
-	}, selected), nil
+	}, selected)
+	names := make([]string, len(selected))
+	for i, t := range selected {
+		names[i] = t.Name
+	}
+	s.AddPrompts(prompts.For(names)...) // also announces the prompts capability
+	return s, nil
 }
 
 // list splits a comma- or space-separated flag value.

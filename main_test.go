@@ -22,6 +22,8 @@ import (
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/outlook-mcp/outlook-mcp/tools"
 )
 
 // getenv is a fake environment.
@@ -275,12 +277,25 @@ func listedTools(t *testing.T, args []string, vars map[string]string) []string {
 	return names
 }
 
+// readOnlyTools are the inventory's tools that change nothing, sorted.
+func readOnlyTools(t *testing.T) []string {
+	var names []string
+	for _, tool := range tools.All() {
+		if tool.Hints.ReadOnly {
+			names = append(names, tool.Name)
+		}
+	}
+	slices.Sort(names)
+	require.Contains(t, names, "search_mail")
+	require.NotContains(t, names, "send_mail")
+	return names
+}
+
 func TestRunSelectsToolsByFlagOrEnvironment(t *testing.T) {
-	assert.Equal(t, []string{"get_message", "get_profile", "search_mail", "send_mail"}, listedTools(t, []string{"--toolsets", "mail"}, nil))
+	assert.Equal(t, []string{"create_draft", "forward_message", "get_message", "get_profile", "list_attachments", "read_attachment", "reply_to_message", "search_mail", "send_draft", "send_mail"}, listedTools(t, []string{"--toolsets", "mail"}, nil))
 	calendar := []string{"cancel_event", "create_event", "find_meeting_times", "get_event", "get_free_busy", "get_profile", "list_calendars", "list_events", "respond_to_event", "update_event"}
 	assert.Equal(t, calendar, listedTools(t, nil, map[string]string{"OUTLOOK_MCP_TOOLSETS": "calendar"}))
-	assert.Equal(t, []string{"find_contacts", "find_meeting_times", "get_event", "get_free_busy", "get_message", "get_profile", "list_calendars", "list_events", "search_mail"},
-		listedTools(t, []string{"--read-only"}, nil))
+	assert.Equal(t, readOnlyTools(t), listedTools(t, []string{"--read-only"}, nil))
 	assert.Equal(t, []string{"get_profile", "search_mail"}, listedTools(t, nil, map[string]string{"OUTLOOK_MCP_TOOLS": "search_mail,send_mail", "OUTLOOK_MCP_READ_ONLY": "true"}))
 	assert.Equal(t, []string{"get_profile", "search_mail"}, listedTools(t, []string{"--hide-unavailable", "--sandbox-scopes", "User.Read,Mail.ReadBasic"}, nil))
 	assert.Equal(t, calendar, listedTools(t, []string{"--toolsets", "calendar"}, map[string]string{"OUTLOOK_MCP_TOOLSETS": "mail"}), "a flag beats the environment")

@@ -162,8 +162,13 @@ func scrub(err error) error {
 }
 
 // decode fills out from a JSON body; an empty body (Nango's 200 for Graph's
-// 202) leaves out untouched.
+// 202) leaves out untouched. A *[]byte receives the body as it came (an
+// attachment's $value).
 func decode(data []byte, out any) error {
+	if raw, ok := out.(*[]byte); ok {
+		*raw = data
+		return nil
+	}
 	if out == nil || len(bytes.TrimSpace(data)) == 0 {
 		return nil
 	}

@@ -56,7 +56,7 @@ type Request struct {
 }
 
 // Do makes the Graph call through the Nango proxy and decodes a JSON answer
-// into out (which may be nil). Throttling (429) is retried after Retry-After
+// into out (which may be nil; a *[]byte gets the raw body). Throttling (429) is retried after Retry-After
 // and an exponential backoff with jitter, within the context's deadline;
 // 5xx and network failures are retried only for idempotent requests.
 func (c *Connection) Do(ctx context.Context, r Request, out any) error {

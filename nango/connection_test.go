@@ -296,3 +296,14 @@ func TestDoLogsNeitherQueryNorKey(t *testing.T) {
 	assert.NotContains(t, logs, "confidential-person", "queries carry user text")
 	assert.NotContains(t, logs, testKey)
 }
+
+func TestDoHandsRawBytesToAByteSlice(t *testing.T) {
+	body := "%PDF-1.4\n\x00\xff\xfe binary\r\n"
+	f := newFakeNango(t, reply(200, body, "Content-Type", "application/pdf"))
+	c := newClient(t, f.srv.URL)
+
+	var got []byte
+	require.NoError(t, c.Connection("conn-1").Do(context.Background(), Request{Path: "/me/messages/m1/attachments/a1/$value"}, &got))
+	assert.Equal(t, []byte(body), got, "bytes pass through undecoded")
+	assert.Equal(t, "/proxy/v1.0/me/messages/m1/attachments/a1/$value", f.only(t).RequestURI)
+}

@@ -43,33 +43,6 @@ type eventInput struct {
 	Categories                 *[]string `json:"categories"`
 }
 
-type dateTimeTimeZone struct {
-	DateTime string `json:"dateTime"`
-	TimeZone string `json:"timeZone"`
-}
-
-// parse reads a wall-clock time in its zone (Windows or IANA name).
-func (d *dateTimeTimeZone) parse(prop string) (time.Time, error) {
-	loc, err := resolveZone(d.TimeZone)
-	if err != nil {
-		return time.Time{}, err
-	}
-	t, err := time.ParseInLocation("2006-01-02T15:04:05.9999999", d.DateTime, loc)
-	if err != nil {
-		return time.Time{}, gerr(400, "RequestBodyRead", "Cannot convert the literal '%s' to the expected type 'Edm.String' of property '%s/dateTime'.", d.DateTime, prop)
-	}
-	return t, nil
-}
-
-func enumValue(v *string, typ string, allowed ...string) (string, error) {
-	for _, a := range allowed {
-		if strings.EqualFold(*v, a) {
-			return a, nil
-		}
-	}
-	return "", gerr(400, "RequestBodyRead", "Cannot convert the literal '%s' to the expected type 'microsoft.graph.%s'.", *v, typ)
-}
-
 // apply writes in onto e, which holds the current values (for a new
 // event, the defaults), with Graph's validation.
 func (s *Sim) apply(in *eventInput, e *event) error {
@@ -100,7 +73,7 @@ func (s *Sim) apply(in *eventInput, e *event) error {
 		{in.Sensitivity, &e.sensitivity, "sensitivity", []string{"normal", "personal", "private", "confidential"}},
 	} {
 		if f.v != nil {
-			v, err := enumValue(f.v, f.typ, f.allowed...)
+			v, err := enumValue(*f.v, f.allowed, f.typ)
 			if err != nil {
 				return err
 			}
@@ -126,7 +99,7 @@ func (s *Sim) apply(in *eventInput, e *event) error {
 			typ := "required"
 			if a.Type != "" {
 				var err error
-				if typ, err = enumValue(&a.Type, "attendeeType", "required", "optional", "resource"); err != nil {
+				if typ, err = enumValue(a.Type, []string{"required", "optional", "resource"}, "attendeeType"); err != nil {
 					return err
 				}
 			}
@@ -146,7 +119,7 @@ func (s *Sim) apply(in *eventInput, e *event) error {
 		e.online = *in.IsOnlineMeeting
 	}
 	if in.OnlineMeetingProvider != nil {
-		p, err := enumValue(in.OnlineMeetingProvider, "onlineMeetingProviderType", "unknown", "skypeForBusiness", "skypeForConsumer", "teamsForBusiness")
+		p, err := enumValue(*in.OnlineMeetingProvider, []string{"unknown", "skypeForBusiness", "skypeForConsumer", "teamsForBusiness"}, "onlineMeetingProviderType")
 		if err != nil {
 			return err
 		}
@@ -168,12 +141,12 @@ func (s *Sim) apply(in *eventInput, e *event) error {
 	start, end := e.start, e.end
 	var err error
 	if in.Start != nil {
-		if start, err = in.Start.parse("start"); err != nil {
+		if start, err = in.Start.instant(); err != nil {
 			return err
 		}
 	}
 	if in.End != nil {
-		if end, err = in.End.parse("end"); err != nil {
+		if end, err = in.End.instant(); err != nil {
 			return err
 		}
 	}

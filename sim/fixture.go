@@ -41,6 +41,7 @@ type rawFixture struct {
 	Messages        []rawMessage  `json:"messages"`
 	Calendars       []rawCalendar `json:"calendars"`
 	Events          []rawEvent    `json:"events"`
+	MailboxSettings *rawSettings  `json:"mailboxSettings"`
 	ContactFolderID string        `json:"contactFolderId"`
 	Contacts        []rawContact  `json:"contacts"`
 	People          []rawPerson   `json:"people"`
@@ -86,7 +87,9 @@ type rawAttachment struct {
 	Size        int    `json:"size"`
 	IsInline    bool   `json:"isInline"`
 	ContentID   string `json:"contentId"`
-	Content     string `json:"content"` // text content; binary types get a small stub
+	Content     string `json:"content"`      // text content (an attached item: its MIME)
+	Bytes       string `json:"contentBytes"` // or binary content, base64; with neither, a small stub
+	Type        string `json:"@odata.type"`  // default #microsoft.graph.fileAttachment
 }
 
 type rawCalendar struct {
@@ -149,6 +152,10 @@ type rawContact struct {
 	Categories     []string `json:"categories"`
 	PersonalNotes  string   `json:"personalNotes"`
 	Created        string   `json:"createdDateTime"`
+
+	Birthday        string          `json:"birthday"` // as Graph writes it: 1986-05-14T11:59:00Z
+	BusinessAddress physicalAddress `json:"businessAddress"`
+	HomeAddress     physicalAddress `json:"homeAddress"`
 }
 
 type rawPerson struct {
@@ -174,6 +181,7 @@ type mailbox struct {
 	messages        []*message
 	calendars       []*calendar
 	events          []*event
+	settings        *mailboxSettings
 	contactFolderID string
 	contacts        []*contact
 	people          []*person
@@ -349,6 +357,11 @@ func loadMailbox(data []byte, now time.Time) (*mailbox, error) {
 			return nil, fmt.Errorf("message %s: meetingRequestFor: no event %s", m.id, m.meetingEvent)
 		}
 	}
+	settings, err := loadSettings(raw.MailboxSettings, c)
+	if err != nil {
+		return nil, fmt.Errorf("mailboxSettings: %w", err)
+	}
+	b.settings = settings
 	for _, rc := range raw.Contacts {
 		if err := unique("contact", rc.ID); err != nil {
 			return nil, err
@@ -425,13 +438,29 @@ func (b *mailbox) loadMessage(rm rawMessage, c clock) (*message, error) {
 	}
 	for _, ra := range rm.Attachments {
 		a := &attachment{id: ra.ID, name: ra.Name, contentType: ra.ContentType, inline: ra.IsInline, contentID: ra.ContentID, modified: sent}
+		switch kind := strings.TrimPrefix(ra.Type, "#microsoft.graph."); kind {
+		case "", fileAttachment:
+		case itemAttachment, referenceAttachment:
+			a.kind = kind
+		default:
+			return nil, fmt.Errorf("attachment %q: unknown @odata.type %q", ra.Name, ra.Type)
+		}
 		if a.id == "" {
 			a.id = strings.TrimSuffix(m.id, "=") + "BEgAQA" + derivedID("", "attachment", m.id, ra.Name)[:12] + "="
 		}
-		a.data = []byte(ra.Content)
-		if ra.Content == "" {
+		var err error
+		switch {
+		case ra.Bytes != "":
+			if a.data, err = base64.StdEncoding.DecodeString(ra.Bytes); err != nil {
+				return nil, fmt.Errorf("attachment %q: contentBytes: %w", ra.Name, err)
+			}
+		case ra.Content != "":
+			a.data = []byte(ra.Content)
+		default:
 			a.data = stubContent(ra.ContentType, ra.Name)
 		}
+		// A size the fixture states stands for a file it only describes;
+		// otherwise the size is the bytes plus Exchange's overhead.
 		a.size = ra.Size
 		if a.size == 0 {
 			a.size = len(a.data) + 180

@@ -81,7 +81,8 @@ type route struct {
 var (
 	scopesMailList = []string{"Mail.ReadBasic", "Mail.Read", "Mail.ReadWrite"}
 	scopesMailRead = []string{"Mail.Read", "Mail.ReadWrite"}
-	scopesMailSend = []string{"Mail.Send"}
+	scopesMailSend = []string{"Mail.Send"} // Mail.ReadWrite does not include sending
+	scopesMailEdit = []string{"Mail.ReadWrite"}
 	scopesCalRead  = []string{"Calendars.ReadBasic", "Calendars.Read", "Calendars.ReadWrite"}
 	scopesContacts = []string{"Contacts.Read", "Contacts.ReadWrite"}
 	scopesPeople   = []string{"People.Read", "People.Read.All"}
@@ -91,6 +92,10 @@ var (
 	scopesCalWrite    = []string{"Calendars.ReadWrite"}
 	scopesSchedule    = []string{"Calendars.Read", "Calendars.ReadWrite"}
 	scopesMeetingTime = []string{"Calendars.Read.Shared", "Calendars.ReadWrite.Shared"}
+
+	scopesContactsWrite = []string{"Contacts.ReadWrite"}
+	scopesSettingsRead  = []string{"MailboxSettings.Read", "MailboxSettings.ReadWrite"}
+	scopesSettingsWrite = []string{"MailboxSettings.ReadWrite"}
 )
 
 // routes is the Graph surface the simulator knows. Add endpoints here.
@@ -109,6 +114,15 @@ var routes = []route{
 	ep("GET", "me/messages/{id}/attachments/{att}", scopesMailRead, errAccessDenied, (*Sim).getAttachment),
 	ep("GET", "me/messages/{id}/attachments/{att}/$value", scopesMailRead, errAccessDenied, (*Sim).getAttachmentValue),
 	ep("POST", "me/sendMail", scopesMailSend, errAccessDenied, (*Sim).sendMail),
+	ep("POST", "me/messages", scopesMailEdit, errAccessDenied, (*Sim).createMessage),
+	ep("PATCH", "me/messages/{id}", scopesMailEdit, errAccessDenied, (*Sim).updateMessage),
+	ep("POST", "me/messages/{id}/send", scopesMailSend, errAccessDenied, (*Sim).sendDraft),
+	ep("POST", "me/messages/{id}/reply", scopesMailSend, errAccessDenied, answer("reply", false)),
+	ep("POST", "me/messages/{id}/replyAll", scopesMailSend, errAccessDenied, answer("replyAll", false)),
+	ep("POST", "me/messages/{id}/forward", scopesMailSend, errAccessDenied, answer("forward", false)),
+	ep("POST", "me/messages/{id}/createReply", scopesMailEdit, errAccessDenied, answer("reply", true)),
+	ep("POST", "me/messages/{id}/createReplyAll", scopesMailEdit, errAccessDenied, answer("replyAll", true)),
+	ep("POST", "me/messages/{id}/createForward", scopesMailEdit, errAccessDenied, answer("forward", true)),
 
 	ep("GET", "me/calendars", scopesCalRead, errAccessDenied, (*Sim).listCalendars),
 	ep("GET", "me/calendar/calendarView", scopesCalRead, errAccessDenied, (*Sim).calendarView),
@@ -131,6 +145,10 @@ var routes = []route{
 	ep("GET", "me/contacts", scopesContacts, errAccessDenied, (*Sim).listContacts),
 	ep("GET", "me/contacts/{id}", scopesContacts, errAccessDenied, (*Sim).getContact),
 	ep("GET", "me/people", scopesPeople, errAccessDenied, (*Sim).listPeople),
+
+	ep("POST", "me/contacts", scopesContactsWrite, errAccessDenied, (*Sim).createContact),
+	ep("GET", "me/mailboxSettings", scopesSettingsRead, errAccessDenied, (*Sim).getSettings),
+	ep("PATCH", "me/mailboxSettings", scopesSettingsWrite, errAccessDenied, (*Sim).patchSettings),
 }
 
 func ep(method, pattern string, scopes []string, denied *graphError, h func(*Sim, *graphReq) (*reply, error)) route {
@@ -263,6 +281,8 @@ var scopeImplies = map[string][]string{
 	"user.readwrite.all":         {"user.read.all", "user.readbasic.all"},
 	"user.read.all":              {"user.readbasic.all"},
 	"directory.readwrite.all":    {"directory.read.all"},
+
+	"mailboxsettings.readwrite": {"mailboxsettings.read"},
 }
 
 // hasAnyScope reports whether any of the scopes is granted, hierarchies

@@ -11,7 +11,6 @@ import (
 	"html"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -38,11 +37,19 @@ func (r recipient) String() string { return r.Name + " <" + r.Address + ">" }
 
 type attachment struct {
 	id, name, contentType, contentID string
+	kind                             string // itemAttachment or referenceAttachment; "" for a file (fileAttachment)
 	size                             int
 	inline                           bool
-	data                             []byte
+	data                             []byte // a file's bytes; an item's MIME
 	modified                         time.Time
 }
+
+// Attachment kinds, as Graph names them in @odata.type.
+const (
+	fileAttachment      = "fileAttachment"
+	itemAttachment      = "itemAttachment"
+	referenceAttachment = "referenceAttachment"
+)
 
 type message struct {
 	id, immID, folderID, conversationID, internetID string
@@ -266,20 +273,25 @@ func conversationIndex(conversationID string) string {
 	return "AQHa" + base64.StdEncoding.EncodeToString(h[:18])
 }
 
+// attachmentJSON renders an attachment; only a file attachment carries
+// its bytes (contentBytes), and an attached item has no content type.
 func attachmentJSON(a *attachment) map[string]any {
-	return map[string]any{
-		"@odata.type":             "#microsoft.graph.fileAttachment",
-		"@odata.mediaContentType": a.contentType,
-		"id":                      a.id,
-		"lastModifiedDateTime":    isoZ(a.modified),
-		"name":                    a.name,
-		"contentType":             a.contentType,
-		"size":                    a.size,
-		"isInline":                a.inline,
-		"contentId":               nullable(a.contentID),
-		"contentLocation":         nil,
-		"contentBytes":            base64.StdEncoding.EncodeToString(a.data),
+	o := map[string]any{
+		"@odata.type":          "#microsoft.graph." + cmp.Or(a.kind, fileAttachment),
+		"id":                   a.id,
+		"lastModifiedDateTime": isoZ(a.modified),
+		"name":                 a.name,
+		"contentType":          nullable(a.contentType),
+		"size":                 a.size,
+		"isInline":             a.inline,
 	}
+	if a.kind == "" {
+		o["@odata.mediaContentType"] = a.contentType
+		o["contentId"] = nullable(a.contentID)
+		o["contentLocation"] = nil
+		o["contentBytes"] = base64.StdEncoding.EncodeToString(a.data)
+	}
+	return o
 }
 
 func nullable(s string) any {
@@ -445,33 +457,20 @@ func (s *Sim) getAttachment(g *graphReq) (*reply, error) {
 	return entity(g, attachmentInfo, s.mePath()+"/messages('"+g.params["id"]+"')/attachments/$entity", attachmentJSON(a))
 }
 
-// GET /me/messages/{id}/attachments/{att}/$value
+// GET /me/messages/{id}/attachments/{att}/$value: a file's bytes, an
+// attached item in MIME; a reference attachment (a link) has none.
 func (s *Sim) getAttachmentValue(g *graphReq) (*reply, error) {
 	a, err := s.attachmentParam(g)
 	if err != nil {
 		return nil, err
 	}
-	return &reply{raw: a.data, contentType: a.contentType}, nil
-}
-
-// outgoing is the "message" of a sendMail request.
-type outgoing struct {
-	Subject       string           `json:"subject"`
-	Body          *outgoingBody    `json:"body"`
-	ToRecipients  []outgoingRecip  `json:"toRecipients"`
-	CcRecipients  []outgoingRecip  `json:"ccRecipients"`
-	BccRecipients []outgoingRecip  `json:"bccRecipients"`
-	ReplyTo       []outgoingRecip  `json:"replyTo"`
-	Importance    string           `json:"importance"`
-	Categories    []string         `json:"categories"`
-	Attachments   []map[string]any `json:"attachments"`
-
-	From                       json.RawMessage `json:"from"`
-	Sender                     json.RawMessage `json:"sender"`
-	InternetMessageHeaders     json.RawMessage `json:"internetMessageHeaders"`
-	IsDeliveryReceiptRequested bool            `json:"isDeliveryReceiptRequested"`
-	IsReadReceiptRequested     bool            `json:"isReadReceiptRequested"`
-	Flag                       json.RawMessage `json:"flag"`
+	switch a.kind {
+	case referenceAttachment:
+		return nil, gerr(405, "ErrorInvalidRequest", "The raw content of a reference attachment cannot be retrieved.")
+	case itemAttachment:
+		return &reply{raw: a.data, contentType: "message/rfc822"}, nil
+	}
+	return &reply{raw: a.data, contentType: cmp.Or(a.contentType, "application/octet-stream")}, nil
 }
 
 type outgoingBody struct {
@@ -488,8 +487,8 @@ type outgoingRecip struct {
 
 // POST /me/sendMail: 202 with an empty body once accepted.
 func (s *Sim) sendMail(g *graphReq) (*reply, error) {
-	if len(bytes.TrimSpace(g.body)) == 0 {
-		return nil, badRequest("Empty Payload. JSON content expected.")
+	if err := requireBody(g); err != nil {
+		return nil, err
 	}
 	var req struct {
 		Message         *json.RawMessage `json:"message"`
@@ -501,79 +500,16 @@ func (s *Sim) sendMail(g *graphReq) (*reply, error) {
 	if req.Message == nil {
 		return nil, gerr(400, "ErrorInvalidParameter", "The value of the parameter 'Message' is empty.")
 	}
-	var out outgoing
-	if err := strictJSON(*req.Message, &out, "microsoft.graph.message"); err != nil {
+	m := s.draft(g)
+	if err := setProps(m, *req.Message, true); err != nil {
 		return nil, err
 	}
-	body := content{html: false}
-	if out.Body != nil {
-		switch strings.ToLower(out.Body.ContentType) {
-		case "text", "":
-		case "html":
-			body.html = true
-		default:
-			return nil, gerr(400, "RequestBodyRead", "Cannot convert the literal '%s' to the expected type 'microsoft.graph.bodyType'.", out.Body.ContentType)
-		}
-		body.text = out.Body.Content
+	if err := sendable(m); err != nil {
+		return nil, err
 	}
-	importance := cmp.Or(out.Importance, "normal")
-	if !slices.Contains([]string{"low", "normal", "high"}, strings.ToLower(importance)) {
-		return nil, gerr(400, "RequestBodyRead", "Cannot convert the literal '%s' to the expected type 'microsoft.graph.importance'.", out.Importance)
-	}
-	lists := [][]outgoingRecip{out.ToRecipients, out.CcRecipients, out.BccRecipients}
-	if len(out.ToRecipients)+len(out.CcRecipients)+len(out.BccRecipients) == 0 {
-		return nil, gerr(400, "ErrorInvalidRecipients", "At least one recipient isn't valid., A message can't be sent because it contains no recipients.")
-	}
-	var rs [3][]recipient
-	for i, list := range append(lists, out.ReplyTo) {
-		for _, r := range list {
-			addr := strings.TrimSpace(r.EmailAddress.Address)
-			if !plausibleAddress(addr) {
-				return nil, gerr(400, "ErrorInvalidRecipients", "At least one recipient isn't valid., Recipient '%s' is not resolved. All recipients must be resolved before a message can be submitted.", r.EmailAddress.Address)
-			}
-			if i < 3 {
-				rs[i] = append(rs[i], recipient{Name: cmp.Or(r.EmailAddress.Name, addr), Address: addr})
-			}
-		}
-	}
-
 	s.sent = append(s.sent, slices.Clone(*req.Message))
 	if req.SaveToSentItems == nil || *req.SaveToSentItems {
-		s.seq++
-		me := s.box.me
-		m := &message{
-			id:         derivedID("AAMkADc4ZjQ2ZTBlLTJkNTgtNGI0Yy05YTE4LTNmMmU4ZDYwNzJhOQBGAAAAAAD", "sent", strconv.Itoa(s.seq), g.reqID),
-			folderID:   s.box.folder("sentitems").id,
-			subject:    out.Subject,
-			body:       body,
-			unique:     body,
-			from:       recipient{Name: me.DisplayName, Address: me.mailAddress()},
-			to:         rs[0],
-			cc:         rs[1],
-			bcc:        rs[2],
-			replyTo:    []recipient{},
-			received:   g.now.Truncate(time.Second),
-			sent:       g.now.Truncate(time.Second),
-			isRead:     true,
-			importance: strings.ToLower(importance),
-			categories: out.Categories,
-			flag:       "notFlagged",
-			inference:  "focused",
-		}
-		m.conversationID = derivedID("AAQkADc4ZjQ2ZTBlLTJkNTgtNGI0Yy05YTE4LTNmMmU4ZDYwNzJhOQAQA", "conversation", m.id)
-		m.internetID = internetMessageID(m.id, m.from.Address)
-		for i, a := range out.Attachments {
-			name, _ := a["name"].(string)
-			ct, _ := a["contentType"].(string)
-			b64, _ := a["contentBytes"].(string)
-			data, _ := base64.StdEncoding.DecodeString(b64)
-			m.attachments = append(m.attachments, &attachment{
-				id: strings.TrimSuffix(m.id, "=") + "BEgAQA" + strconv.Itoa(i) + "=", name: name, contentType: ct,
-				size: len(data) + 180, data: data, modified: m.sent,
-			})
-		}
-		m.finish()
-		s.box.messages = append(s.box.messages, m)
+		s.fileSent(g, m)
 	}
 	return &reply{status: 202}, nil
 }
@@ -595,7 +531,7 @@ func strictJSON(data []byte, v any, typeName string) error {
 		return nil
 	}
 	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		return gerr(400, "RequestBodyRead", "The property '%s' does not exist on type '%s'. Make sure to only use property names that are defined by the type or mark the type as open type.", strings.Trim(name, `"`), typeName)
+		return noSuchProperty(strings.Trim(name, `"`), typeName)
 	}
 	var typeErr *json.UnmarshalTypeError
 	if errors.As(err, &typeErr) {
@@ -623,6 +559,6 @@ func outlookQuote(m *message) string {
 		fmt.Fprintf(&b, "<b>Cc:</b> %s<br>\r\n", names(m.cc))
 	}
 	fmt.Fprintf(&b, "<b>Subject:</b> %s</font>\r\n<div>&nbsp;</div>\r\n</div>\r\n", html.EscapeString(m.subject))
-	b.WriteString(m.body.text)
+	b.WriteString(m.body.htmlText())
 	return b.String()
 }

@@ -2,6 +2,10 @@ package sim
 
 import (
 	"cmp"
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -199,8 +203,8 @@ func (s *Sim) contactJSON(c *contact, immutable bool) map[string]any {
 		"changeKey":            derivedID("EQAAABYAAAC", "contact", c.ID)[:40],
 		"categories":           strs(c.Categories),
 		"parentFolderId":       s.box.contactFolderID,
-		"birthday":             nil,
-		"fileAs":               strings.TrimSpace(c.Surname + ", " + c.GivenName),
+		"birthday":             nullable(c.Birthday),
+		"fileAs":               cmp.Or(joinNonEmpty(", ", c.Surname, c.GivenName), c.DisplayName),
 		"displayName":          c.DisplayName,
 		"givenName":            nullable(c.GivenName),
 		"initials":             nil,
@@ -225,10 +229,29 @@ func (s *Sim) contactJSON(c *contact, immutable bool) map[string]any {
 		"spouseName":           nil,
 		"children":             []string{},
 		"emailAddresses":       emails,
-		"homeAddress":          map[string]any{},
-		"businessAddress":      map[string]any{},
-		"otherAddress":         map[string]any{},
+		"homeAddress":          c.HomeAddress,
+		"businessAddress":      c.BusinessAddress,
+		"otherAddress":         physicalAddress{},
 	}
+}
+
+// physicalAddress is a contact's postal address; Graph writes an empty one as {}.
+type physicalAddress struct {
+	Street          string `json:"street,omitempty"`
+	City            string `json:"city,omitempty"`
+	State           string `json:"state,omitempty"`
+	CountryOrRegion string `json:"countryOrRegion,omitempty"`
+	PostalCode      string `json:"postalCode,omitempty"`
+}
+
+func joinNonEmpty(sep string, parts ...string) string {
+	var kept []string
+	for _, p := range parts {
+		if p != "" {
+			kept = append(kept, p)
+		}
+	}
+	return strings.Join(kept, sep)
 }
 
 // GET /me/contacts
@@ -247,6 +270,65 @@ func (s *Sim) getContact(g *graphReq) (*reply, error) {
 		return nil, err
 	}
 	return entity(g, &contactType.entityInfo, s.mePath()+"/contacts/$entity", s.contactJSON(c, imm))
+}
+
+// contactWritable are the contact properties the simulator stores; the
+// other properties of a contact are accepted and dropped.
+var contactWritable = []string{"displayName", "givenName", "surname", "emailAddresses", "businessPhones", "mobilePhone",
+	"companyName", "jobTitle", "department", "officeLocation", "categories", "personalNotes", "birthday", "businessAddress", "homeAddress"}
+
+// POST /me/contacts: 201 with the new contact. Exchange derives the display
+// name from the parts of the name; a contact needs some name. (Graph's
+// exact answer to a nameless contact is not documented: this is ours.)
+func (s *Sim) createContact(g *graphReq) (*reply, error) {
+	var props map[string]json.RawMessage
+	if err := json.Unmarshal(g.body, &props); err != nil {
+		return nil, badRequest("Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.")
+	}
+	for name := range props {
+		if !slices.Contains(contactWritable, name) {
+			if !slices.Contains(contactType.props, name) && !strings.HasPrefix(name, "@odata.") {
+				return nil, gerr(400, "RequestBodyRead", "The property '%s' does not exist on type 'microsoft.graph.contact'. Make sure to only use property names that are defined by the type or mark the type as open type.", name)
+			}
+			delete(props, name)
+		}
+	}
+	var in struct {
+		rawContact
+		EmailAddresses []struct {
+			Address string `json:"address"`
+			Name    string `json:"name"`
+		} `json:"emailAddresses"`
+	}
+	if err := strictJSON(marshal(props), &in, "microsoft.graph.contact"); err != nil {
+		return nil, err
+	}
+	c := &contact{rawContact: in.rawContact, created: g.now.Truncate(time.Second)}
+	c.DisplayName = cmp.Or(strings.TrimSpace(c.DisplayName), joinNonEmpty(" ", c.GivenName, c.Surname))
+	if c.DisplayName == "" {
+		return nil, gerr(400, "ErrorInvalidRequest", "A contact needs a name: set displayName, givenName or surname.")
+	}
+	if c.Birthday != "" {
+		if _, err := time.Parse(time.RFC3339, c.Birthday); err != nil {
+			return nil, gerr(400, "RequestBodyRead", "Cannot convert the literal '%s' to the expected type 'Edm.DateTimeOffset'.", c.Birthday)
+		}
+	}
+	for _, e := range in.EmailAddresses {
+		addr := strings.TrimSpace(e.Address)
+		if addr == "" {
+			return nil, gerr(400, "ErrorInvalidRequest", "An email address of the contact has no address.")
+		}
+		c.emails = append(c.emails, recipient{Name: cmp.Or(e.Name, addr), Address: addr})
+	}
+	s.seq++
+	c.ID = derivedID("AAMkADc4ZjQ2ZTBlLTJkNTgtNGI0Yy05YTE4LTNmMmU4ZDYwNzJhOQBGAAAAAADDx0pZ3Wt1vTqG8kY2bN4QhBwBCk7Hq2yR9uS5aT0dLmVw3xAAAAAAEOAABCk7Hq2yR9uS5aT0dLmVw3xAA", "contact", strconv.Itoa(s.seq), g.reqID)
+	c.immID = immutableID(c.ID)
+	s.box.contacts = append(s.box.contacts, c)
+	rep, err := entity(g, &contactType.entityInfo, s.mePath()+"/contacts/$entity", s.contactJSON(c, g.immutableIDs()))
+	if err == nil {
+		rep.status = http.StatusCreated
+	}
+	return rep, err
 }
 
 // person is a relevance-ranked entry of /me/people; fixture order is rank.

@@ -20,42 +20,37 @@ import (
 
 // rawSchedule is one person's working hours and their own appointments.
 type rawSchedule struct {
-	User         string     `json:"user"`         // email address: the user or a directory user
+	User         string     `json:"user"`         // a colleague's address (the user's hours are in mailboxSettings)
 	TimeZone     string     `json:"timeZone"`     // of the working hours (Windows or IANA name)
 	WorkingHours string     `json:"workingHours"` // "09:00-17:30", Monday to Friday
 	Events       []rawEvent `json:"events"`       // ids optional; showAs is the free/busy status
 }
 
 type schedule struct {
-	zone               string
-	loc                *time.Location
-	workStart, workEnd time.Duration // since local midnight
-	events             []*event
+	hours  workingHours
+	events []*event
 }
 
-var workingHours = regexp.MustCompile(`^(\d{2}):(\d{2})-(\d{2}):(\d{2})$`)
+var workingHoursRange = regexp.MustCompile(`^(\d{2}:\d{2})-(\d{2}:\d{2})$`)
 
 func (b *mailbox) loadSchedules(raw []rawSchedule, c clock) error {
 	b.schedules = map[string]*schedule{}
 	for _, rs := range raw {
 		addr := strings.ToLower(rs.User)
-		if !b.inDirectory(addr) {
-			return fmt.Errorf("schedule of %q: not the user nor a directory user", rs.User)
+		if !b.inDirectory(addr) || strings.EqualFold(addr, b.me.mailAddress()) {
+			return fmt.Errorf("schedule of %q: not a colleague in the directory (the user's working hours are in mailboxSettings)", rs.User)
 		}
-		loc, err := resolveZone(rs.TimeZone)
-		if err != nil {
-			return fmt.Errorf("schedule of %s: %w", rs.User, err)
-		}
-		m := workingHours.FindStringSubmatch(rs.WorkingHours)
+		m := workingHoursRange.FindStringSubmatch(rs.WorkingHours)
 		if m == nil {
 			return fmt.Errorf("schedule of %s: workingHours %q: want 09:00-17:30", rs.User, rs.WorkingHours)
 		}
-		clockTime := func(h, min string) time.Duration {
-			hh, _ := strconv.Atoi(h)
-			mm, _ := strconv.Atoi(min)
-			return time.Duration(hh)*time.Hour + time.Duration(mm)*time.Minute
+		wh := workingHours{DaysOfWeek: []string{"monday", "tuesday", "wednesday", "thursday", "friday"}, StartTime: m[1] + ":00", EndTime: m[2] + ":00"}
+		wh.TimeZone.Name = rs.TimeZone
+		wh, err := checkWorkingHours(wh)
+		if err != nil {
+			return fmt.Errorf("schedule of %s: %w", rs.User, err)
 		}
-		sc := &schedule{zone: rs.TimeZone, loc: loc, workStart: clockTime(m[1], m[2]), workEnd: clockTime(m[3], m[4])}
+		sc := &schedule{hours: wh}
 		for i, re := range rs.Events {
 			re.ID = cmp.Or(re.ID, derivedID("AAMkAGZyZWVidXN5", "schedule", addr, strconv.Itoa(i)))
 			re.Organizer = cmp.Or(re.Organizer, rs.User)
@@ -66,9 +61,6 @@ func (b *mailbox) loadSchedules(raw []rawSchedule, c clock) error {
 			sc.events = append(sc.events, e)
 		}
 		b.schedules[addr] = sc
-	}
-	if b.schedules[strings.ToLower(b.me.mailAddress())] == nil {
-		return fmt.Errorf("schedules: the user's own working hours are missing")
 	}
 	return nil
 }
@@ -102,12 +94,13 @@ func (s *Sim) freeBusy(addr string, from, to time.Time) ([]busyItem, *schedule, 
 	if !s.box.inDirectory(addr) {
 		return nil, nil, false
 	}
-	sc := s.box.schedules[addr]
-	if sc == nil {
-		sc = s.box.schedules[strings.ToLower(s.box.me.mailAddress())]
-		sc = &schedule{zone: sc.zone, loc: sc.loc, workStart: sc.workStart, workEnd: sc.workEnd}
-	}
 	isMe := strings.EqualFold(addr, s.box.me.mailAddress())
+	sc := s.box.schedules[addr]
+	if isMe || sc == nil {
+		// The user's own working hours, which colleagues without a
+		// schedule of their own share.
+		sc = &schedule{hours: s.box.settings.workingHours}
+	}
 	var items []busyItem
 	add := func(e *event, status func(*event) string) {
 		for _, in := range e.instances(from, to, time.UTC) {
@@ -163,26 +156,22 @@ func statusAt(items []busyItem, from, to time.Time) string {
 }
 
 // working reports whether [from, to) lies within sc's working hours on
-// one weekday.
+// one working day.
 func (sc *schedule) working(from, to time.Time) bool {
-	local := from.In(sc.loc)
-	if weekend(local) {
+	loc, err := resolveZone(sc.hours.TimeZone.Name)
+	if err != nil {
+		loc = time.UTC
+	}
+	local := from.In(loc)
+	if !slices.Contains(sc.hours.DaysOfWeek, strings.ToLower(local.Weekday().String())) {
 		return false
 	}
-	midnight := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, sc.loc)
-	return !from.Before(midnight.Add(sc.workStart)) && !to.After(midnight.Add(sc.workEnd))
-}
-
-func (sc *schedule) workingHoursJSON() map[string]any {
-	hhmm := func(d time.Duration) string {
-		return fmt.Sprintf("%02d:%02d:00.0000000", int(d.Hours()), int(d.Minutes())%60)
+	midnight := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, loc)
+	at := func(clock string) time.Time {
+		t, _ := time.Parse("15:04:05.9999999", clock)
+		return midnight.Add(t.Sub(time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC)))
 	}
-	return map[string]any{
-		"daysOfWeek": []string{"monday", "tuesday", "wednesday", "thursday", "friday"},
-		"startTime":  hhmm(sc.workStart),
-		"endTime":    hhmm(sc.workEnd),
-		"timeZone":   map[string]any{"name": sc.zone},
-	}
+	return !from.Before(at(sc.hours.StartTime)) && !to.After(at(sc.hours.EndTime))
 }
 
 // errWorkOrSchool is what Graph answers a personal Microsoft account for
@@ -205,7 +194,7 @@ func requiredWindow(start, end *dateTimeTimeZone, startName, endName string) (fr
 		if d.v == nil {
 			return from, to, gerr(400, "ErrorInvalidParameter", "The value of the parameter '%s' is empty.", d.name)
 		}
-		if *d.into, err = d.v.parse(d.name); err != nil {
+		if *d.into, err = d.v.instant(); err != nil {
 			return from, to, err
 		}
 	}
@@ -282,7 +271,7 @@ func (s *Sim) getSchedule(g *graphReq) (*reply, error) {
 		}
 		out = append(out, map[string]any{
 			"scheduleId": addr, "availabilityView": string(view), "scheduleItems": list,
-			"workingHours": sc.workingHoursJSON(),
+			"workingHours": sc.hours,
 		})
 	}
 	return &reply{body: map[string]any{"@odata.context": graphRoot + "/v1.0/$metadata#Collection(microsoft.graph.scheduleInformation)", "value": out}}, nil

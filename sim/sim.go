@@ -25,7 +25,7 @@ import (
 const DefaultSecretKey = "7d3f2c1a-9b4e-4f6a-8c2d-5e1b0a9f3c74"
 
 // DefaultScopes are the delegated Graph permissions granted by default.
-var DefaultScopes = []string{"User.Read", "Mail.ReadWrite", "Mail.Send", "Calendars.ReadWrite", "Calendars.ReadWrite.Shared", "Contacts.Read", "People.Read", "User.ReadBasic.All", "offline_access"}
+var DefaultScopes = []string{"User.Read", "Mail.ReadWrite", "Mail.Send", "Calendars.ReadWrite", "Calendars.ReadWrite.Shared", "Contacts.ReadWrite", "MailboxSettings.ReadWrite", "People.Read", "User.ReadBasic.All", "offline_access"}
 
 // ScopeFormat is how Microsoft's token response spells the granted scopes
 // (credentials.raw.scope): both forms are seen in the wild.
@@ -162,7 +162,10 @@ func (s *Sim) Requests() []Request {
 	return slices.Clone(s.requests)
 }
 
-// Sent returns the "message" objects of every accepted sendMail, in order.
+// Sent returns every message that left, in order: for sendMail the
+// "message" object as the client sent it; for a sent draft, reply or
+// forward, the message as Outlook composed it (subject, body with the
+// original quoted, recipients, attachment names) in the same shape.
 func (s *Sim) Sent() []json.RawMessage {
 	s.mu.Lock()
 	defer s.mu.Unlock()

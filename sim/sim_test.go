@@ -2,6 +2,7 @@ package sim
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -699,6 +700,93 @@ func TestGetMessage(t *testing.T) {
 	invite := get(s, "/v1.0/me/messages/"+s.messageBySubject(t, "Atlas launch readiness review").id).json(t)
 	assert.Equal(t, "#microsoft.graph.eventMessageRequest", invite["@odata.type"])
 	assert.Equal(t, "meetingRequest", invite["meetingMessageType"])
+}
+
+func TestAttachmentsCarryTheirBytes(t *testing.T) {
+	s := newSim(t)
+	var raw struct {
+		Messages []struct {
+			Subject     string `json:"subject"`
+			Attachments []struct {
+				Name  string `json:"name"`
+				Bytes string `json:"contentBytes"`
+			} `json:"attachments"`
+		} `json:"messages"`
+	}
+	require.NoError(t, json.Unmarshal(fixtureData, &raw))
+	fixtureBytes := map[string][]byte{}
+	for _, m := range raw.Messages {
+		for _, a := range m.Attachments {
+			if a.Bytes != "" {
+				b, err := base64.StdEncoding.DecodeString(a.Bytes)
+				require.NoError(t, err)
+				fixtureBytes[a.Name] = b
+			}
+		}
+	}
+	require.Len(t, fixtureBytes, 3, "the PDF, the DOCX and the PNG")
+
+	attachments := func(subject string) (string, []map[string]any) {
+		m := s.messageBySubject(t, subject)
+		for _, mm := range s.box.messages { // the latest message of that subject
+			if mm.subject == subject && mm.received.After(m.received) {
+				m = mm
+			}
+		}
+		r := get(s, "/v1.0/me/messages/"+m.id+"/attachments"+q("$select", "id,name,contentType,size,isInline"))
+		require.Equal(t, 200, r.status, string(r.body))
+		return m.id, r.values(t)
+	}
+	value := func(id string, a map[string]any) response {
+		return get(s, "/v1.0/me/messages/"+id+"/attachments/"+a["id"].(string)+"/$value")
+	}
+
+	// Files: $value is the bytes, through Nango untouched, with their type;
+	// the size is the bytes' and a list never carries them.
+	for subject, name := range map[string]string{"RE: Onboarding flow – feedback on v4": "Onboarding-flow-v5.pdf", q4Subject: "Q4 Plan - Atlas v3.docx"} {
+		id, list := attachments(subject)
+		a := list[0]
+		assert.Equal(t, name, a["name"])
+		assert.NotContains(t, a, "contentBytes")
+		assert.EqualValues(t, len(fixtureBytes[name])+180, a["size"])
+		r := value(id, a)
+		require.Equal(t, 200, r.status)
+		assert.Equal(t, fixtureBytes[name], r.body, name)
+		assert.Equal(t, a["contentType"], r.header.Get("Content-Type"))
+	}
+	id, list := attachments("RE: Onboarding flow – feedback on v4")
+	assert.Equal(t, fixtureBytes["image001.png"], value(id, list[1]).body)
+
+	// An attached email is an itemAttachment: no content type, no
+	// contentBytes; its $value is the email in MIME.
+	id, list = attachments("Signed: Northwind partnership MOU")
+	item := list[1]
+	assert.Equal(t, "#microsoft.graph.itemAttachment", item["@odata.type"])
+	assert.Nil(t, item["contentType"])
+	full := get(s, "/v1.0/me/messages/"+id+"/attachments/"+item["id"].(string)).json(t)
+	assert.NotContains(t, full, "contentBytes")
+	r := value(id, item)
+	assert.Equal(t, "message/rfc822", r.header.Get("Content-Type"))
+	assert.Contains(t, string(r.body), "Subject: RE: MOU - final wording\r\n")
+
+	// A reference attachment is a link: it has no $value.
+	id, list = attachments("Thanks for the interview session")
+	assert.Equal(t, "#microsoft.graph.referenceAttachment", list[1]["@odata.type"])
+	assert.Equal(t, 405, value(id, list[1]).status)
+
+	// A text attachment and one the fixture only describes (its size stated).
+	id, list = attachments("Churn model results (Atlas beta cohort)")
+	assert.True(t, strings.HasPrefix(string(value(id, list[2]).body), "segment,tenants,churned"))
+	assert.Equal(t, "atlas-beta-events-raw.csv", list[3]["name"])
+	assert.EqualValues(t, 27262976, list[3]["size"])
+
+	// A file attached to a sent message is a fileAttachment too.
+	r = proxy(s, "POST", "/v1.0/me/sendMail", `{"message":{"subject":"Notes","toRecipients":[{"emailAddress":{"address":"ann.fischer@contoso.com"}}],`+
+		`"attachments":[{"@odata.type":"#microsoft.graph.fileAttachment","name":"notes.txt","contentType":"text/plain","contentBytes":"aGVsbG8="}]}}`)
+	require.Equal(t, 200, r.status, string(r.body))
+	id, list = attachments("Notes")
+	assert.Equal(t, "#microsoft.graph.fileAttachment", list[0]["@odata.type"])
+	assert.Equal(t, "hello", string(value(id, list[0]).body))
 }
 
 func keys(m map[string]any) []string {

@@ -47,6 +47,14 @@ func (c content) plain() string {
 	return c.text
 }
 
+// htmlText is the body as the inside of an HTML <body>.
+func (c content) htmlText() string {
+	if c.html || c.text == "" {
+		return c.text
+	}
+	return textToHTML(c.text)
+}
+
 func htmlEnvelope(inner string) string {
 	return "<html><head>\r\n<meta http-equiv=\"Content-Type\" content=\"text/html; charset=utf-8\">" +
 		"<style type=\"text/css\" style=\"display:none\">\r\nP {margin-top:0;margin-bottom:0;}\r\n</style>\r\n" +

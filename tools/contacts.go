@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
+	"unicode"
 
 	"github.com/outlook-mcp/outlook-mcp/nango"
 )
@@ -21,6 +24,7 @@ type FindContactsArgs struct {
 }
 
 type Contact struct {
+	ID       string `json:"id,omitempty"`
 	Name     string `json:"name"`
 	Email    string `json:"email"`
 	Source   string `json:"source" jsonschema:"enum=contacts,enum=people,enum=directory"`
@@ -38,22 +42,23 @@ type FindContactsResult struct {
 type contactSource struct {
 	name    string
 	scopes  []string
+	ids     bool // its ids are contact ids, for get_contact
 	request func(q string) (path string, query url.Values, header http.Header)
 }
 
 var contactSources = []contactSource{
-	{"contacts", []string{"Contacts.Read", "Contacts.ReadWrite"}, func(q string) (string, url.Values, http.Header) {
+	{"contacts", []string{"Contacts.Read", "Contacts.ReadWrite"}, true, func(q string) (string, url.Values, http.Header) {
 		// Contacts have no $search: name prefixes, or an exact address.
 		filter := fmt.Sprintf("startswith(displayName,%[1]s) or startswith(givenName,%[1]s) or startswith(surname,%[1]s) or startswith(companyName,%[1]s)", odataString(q))
 		if simpleAddress.MatchString(q) {
 			filter = "emailAddresses/any(a:a/address eq " + odataString(q) + ")"
 		}
-		return "/me/contacts", url.Values{"$filter": {filter}, "$select": {"displayName,emailAddresses,companyName,jobTitle"}}, nil
+		return "/me/contacts", url.Values{"$filter": {filter}, "$select": {"id,displayName,emailAddresses,companyName,jobTitle"}}, nil
 	}},
-	{"people", []string{"People.Read", "People.Read.All"}, func(q string) (string, url.Values, http.Header) {
+	{"people", []string{"People.Read", "People.Read.All"}, false, func(q string) (string, url.Values, http.Header) {
 		return "/me/people", url.Values{"$search": {`"` + plainTerm(q) + `"`}, "$select": {"displayName,scoredEmailAddresses,companyName,jobTitle"}}, nil
 	}},
-	{"directory", []string{"User.ReadBasic.All", "User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"}, func(q string) (string, url.Values, http.Header) {
+	{"directory", []string{"User.ReadBasic.All", "User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"}, false, func(q string) (string, url.Values, http.Header) {
 		term := plainTerm(q)
 		return "/users", url.Values{
 			"$search": {fmt.Sprintf(`"displayName:%[1]s" OR "mail:%[1]s"`, term)},
@@ -76,6 +81,7 @@ func anySourceScope() []string {
 // graphPerson is a contact, a person or a directory user: what
 // find_contacts reads of each.
 type graphPerson struct {
+	ID                   string       `json:"id"`
 	DisplayName          string       `json:"displayName"`
 	EmailAddresses       []graphEmail `json:"emailAddresses"`
 	ScoredEmailAddresses []graphEmail `json:"scoredEmailAddresses"`
@@ -99,15 +105,19 @@ func (src contactSource) search(ctx context.Context, c *Call, q string, limit in
 		if mail := firstNonEmpty(p.Mail, p.UserPrincipalName); mail != "" {
 			addresses = append(addresses, graphEmail{Address: mail})
 		}
+		id := ""
+		if src.ids {
+			id = p.ID
+		}
 		for _, a := range addresses {
-			out = append(out, Contact{Name: p.DisplayName, Email: a.Address, Company: p.CompanyName, JobTitle: p.JobTitle})
+			out = append(out, Contact{ID: id, Name: p.DisplayName, Email: a.Address, Company: p.CompanyName, JobTitle: p.JobTitle})
 		}
 	}
 	return out, nil
 }
 
 var findContacts = define("find_contacts",
-	"Find people by name or email address to get their address: searches the user's contacts, the people they work with, and the organisation's directory (each when permitted). Returns name, email, source, company and job title.",
+	"Find people by name or email address to get their address: searches the user's contacts, the people they work with, and the organisation's directory (each when permitted). Returns name, email, source, company and job title; personal contacts also an id for get_contact.",
 	anySourceScope(),
 	Hints{ReadOnly: true, Idempotent: true, OpenWorld: true},
 	func(ctx context.Context, c *Call, in FindContactsArgs) (*FindContactsResult, error) {
@@ -200,9 +210,257 @@ func (r *FindContactsResult) Text() string {
 			}
 		}
 		b.WriteString(")")
+		switch {
+		case ct.ID == "":
+		case i > 0 && r.Contacts[i-1].ID == ct.ID:
+			b.WriteString(" id: as above")
+		default:
+			b.WriteString(" id: " + ct.ID)
+		}
 	}
 	for _, n := range r.Notes {
 		b.WriteString("\nNote: " + n)
 	}
 	return b.String()
+}
+
+// ---- get_contact, create_contact ----
+
+type ContactResult struct {
+	ID         string   `json:"id"`
+	Name       string   `json:"name"`
+	GivenName  string   `json:"given_name,omitempty"`
+	Surname    string   `json:"surname,omitempty"`
+	Emails     []string `json:"emails"`
+	Phones     []string `json:"phones,omitempty"`
+	Company    string   `json:"company,omitempty"`
+	JobTitle   string   `json:"job_title,omitempty"`
+	Department string   `json:"department,omitempty"`
+	Addresses  []string `json:"addresses,omitempty"`
+	Birthday   string   `json:"birthday,omitempty"`
+	Notes      string   `json:"notes,omitempty"`
+}
+
+// graphContact is a contact as get_contact selects it and create_contact
+// receives it back.
+type graphContact struct {
+	ID              string       `json:"id"`
+	DisplayName     string       `json:"displayName"`
+	GivenName       string       `json:"givenName"`
+	Surname         string       `json:"surname"`
+	EmailAddresses  []graphEmail `json:"emailAddresses"`
+	BusinessPhones  []string     `json:"businessPhones"`
+	MobilePhone     string       `json:"mobilePhone"`
+	HomePhones      []string     `json:"homePhones"`
+	CompanyName     string       `json:"companyName"`
+	JobTitle        string       `json:"jobTitle"`
+	Department      string       `json:"department"`
+	BusinessAddress graphAddress `json:"businessAddress"`
+	HomeAddress     graphAddress `json:"homeAddress"`
+	OtherAddress    graphAddress `json:"otherAddress"`
+	Birthday        string       `json:"birthday"`
+	PersonalNotes   string       `json:"personalNotes"`
+}
+
+type graphAddress struct {
+	Street          string `json:"street"`
+	City            string `json:"city"`
+	State           string `json:"state"`
+	PostalCode      string `json:"postalCode"`
+	CountryOrRegion string `json:"countryOrRegion"`
+}
+
+// String is the address on one line: street, postal code and city, state, country.
+func (a graphAddress) String() string {
+	var parts []string
+	for _, p := range []string{a.Street, strings.TrimSpace(a.PostalCode + " " + a.City), a.State, a.CountryOrRegion} {
+		if p = strings.TrimSpace(p); p != "" {
+			parts = append(parts, p)
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (g *graphContact) result() *ContactResult {
+	out := &ContactResult{
+		ID: g.ID, Name: g.DisplayName, GivenName: g.GivenName, Surname: g.Surname, Emails: []string{},
+		Company: g.CompanyName, JobTitle: g.JobTitle, Department: g.Department, Notes: strings.TrimSpace(g.PersonalNotes),
+	}
+	if t, err := time.Parse(time.RFC3339, g.Birthday); err == nil {
+		out.Birthday = t.Format(time.DateOnly)
+	}
+	for _, e := range g.EmailAddresses {
+		out.Emails = append(out.Emails, Person{Name: e.Name, Address: e.Address}.String())
+	}
+	// Phones and addresses read "value (kind)".
+	labeled := func(into *[]string, kind string, values ...string) {
+		for _, v := range values {
+			if v = strings.TrimSpace(v); v != "" {
+				*into = append(*into, v+" ("+kind+")")
+			}
+		}
+	}
+	labeled(&out.Phones, "business", g.BusinessPhones...)
+	labeled(&out.Phones, "mobile", g.MobilePhone)
+	labeled(&out.Phones, "home", g.HomePhones...)
+	labeled(&out.Addresses, "business", g.BusinessAddress.String())
+	labeled(&out.Addresses, "home", g.HomeAddress.String())
+	labeled(&out.Addresses, "other", g.OtherAddress.String())
+	return out
+}
+
+const contactFields = "id,displayName,givenName,surname,emailAddresses,businessPhones,mobilePhone,homePhones,companyName,jobTitle,department,businessAddress,homeAddress,otherAddress,birthday,personalNotes"
+
+type GetContactArgs struct {
+	ContactID string `json:"contact_id" jsonschema_description:"From find_contacts or create_contact."`
+}
+
+var getContact = define("get_contact",
+	"One of the user's personal contacts in full: names, emails, phones, company, job, addresses, birthday, notes.",
+	[]string{"Contacts.Read", "Contacts.ReadWrite"},
+	Hints{ReadOnly: true, Idempotent: true, OpenWorld: true},
+	func(ctx context.Context, c *Call, in GetContactArgs) (*ContactResult, error) {
+		id, err := itemID("contact_id", "a contact id", in.ContactID)
+		if err != nil {
+			return nil, err
+		}
+		var g graphContact
+		if err := get(ctx, c, "/me/contacts/"+url.PathEscape(id), "", url.Values{"$select": {contactFields}}, nil, &g); err != nil {
+			return nil, err
+		}
+		return g.result(), nil
+	})
+
+func (r *ContactResult) Text() string {
+	var b strings.Builder
+	b.WriteString(r.Name)
+	for _, extra := range []string{r.JobTitle, r.Department, r.Company} {
+		if extra != "" {
+			b.WriteString(", " + extra)
+		}
+	}
+	for _, e := range r.Emails {
+		b.WriteString("\nEmail: " + e)
+	}
+	for _, p := range r.Phones {
+		b.WriteString("\nPhone: " + p)
+	}
+	for _, a := range r.Addresses {
+		b.WriteString("\nAddress: " + a)
+	}
+	if r.Birthday != "" {
+		b.WriteString("\nBirthday: " + r.Birthday)
+	}
+	if r.Notes != "" {
+		b.WriteString("\nNotes: " + r.Notes)
+	}
+	b.WriteString("\nid: " + r.ID)
+	return b.String()
+}
+
+type CreateContactArgs struct {
+	Name     string   `json:"name" jsonschema_description:"Ann Lee, or Lee, Ann."`
+	Emails   []string `json:"emails,omitempty" jsonschema:"maxItems=3"`
+	Phones   []string `json:"phones,omitempty" jsonschema:"maxItems=2" jsonschema_description:"Saved as business phones."`
+	Company  string   `json:"company,omitempty"`
+	JobTitle string   `json:"job_title,omitempty"`
+}
+
+// CreatedContact is the new contact as Outlook stored it.
+type CreatedContact struct {
+	ID       string   `json:"id"`
+	Name     string   `json:"name"`
+	Emails   []string `json:"emails"`
+	Phones   []string `json:"phones,omitempty"`
+	Company  string   `json:"company,omitempty"`
+	JobTitle string   `json:"job_title,omitempty"`
+}
+
+// newContact is the body of POST /me/contacts.
+type newContact struct {
+	DisplayName    string       `json:"displayName"`
+	GivenName      string       `json:"givenName,omitempty"`
+	Surname        string       `json:"surname,omitempty"`
+	EmailAddresses []graphEmail `json:"emailAddresses,omitempty"`
+	BusinessPhones []string     `json:"businessPhones,omitempty"`
+	CompanyName    string       `json:"companyName,omitempty"`
+	JobTitle       string       `json:"jobTitle,omitempty"`
+}
+
+var phoneNumber = regexp.MustCompile(`^\+?[0-9(][0-9 ()./-]{2,39}$`)
+
+var createContact = define("create_contact",
+	"Save a new contact in the user's Outlook contacts. Each call adds one: check find_contacts first. Returns the stored contact and its id.",
+	[]string{"Contacts.ReadWrite"},
+	Hints{ReadOnly: false, Destructive: false, Idempotent: false, OpenWorld: true},
+	func(ctx context.Context, c *Call, in CreateContactArgs) (*CreatedContact, error) {
+		given, surname, err := splitName(in.Name)
+		if err != nil {
+			return nil, err
+		}
+		body := newContact{DisplayName: strings.TrimSpace(given + " " + surname), GivenName: given, Surname: surname,
+			CompanyName: strings.TrimSpace(in.Company), JobTitle: strings.TrimSpace(in.JobTitle)}
+		if len(in.Emails) > 3 {
+			return nil, argError("emails", "an Outlook contact holds at most 3 email addresses, not %d", len(in.Emails))
+		}
+		for _, s := range in.Emails {
+			a, err := parseRecipient("emails", s)
+			if err != nil {
+				return nil, err
+			}
+			body.EmailAddresses = append(body.EmailAddresses, graphEmail{Name: cmp.Or(a.Name, body.DisplayName), Address: a.Address})
+		}
+		if len(in.Phones) > 2 {
+			return nil, argError("phones", "an Outlook contact holds at most 2 business phones, not %d", len(in.Phones))
+		}
+		for _, p := range in.Phones {
+			p = strings.Join(strings.Fields(p), " ")
+			if !phoneNumber.MatchString(p) {
+				return nil, argError("phones", "%q is not a phone number (digits, spaces, + ( ) - . /)", p)
+			}
+			body.BusinessPhones = append(body.BusinessPhones, p)
+		}
+		var g graphContact
+		// Not idempotent: a failure after Outlook acted is never retried.
+		if err := c.Conn.Do(ctx, nango.Request{Method: http.MethodPost, Path: "/me/contacts", Body: body}, &g); err != nil {
+			return nil, err
+		}
+		r := g.result()
+		return &CreatedContact{ID: r.ID, Name: r.Name, Emails: r.Emails, Phones: r.Phones, Company: r.Company, JobTitle: r.JobTitle}, nil
+	})
+
+// splitName splits a full name into given name and surname: "Lee, Ann" is
+// surname first; otherwise the last word is the surname, with the
+// lower-case particles before it ("Ludwig van Beethoven").
+func splitName(name string) (given, surname string, err error) {
+	name = strings.Join(strings.Fields(name), " ")
+	switch {
+	case name == "":
+		return "", "", argError("name", "is required")
+	case len(name) > 200:
+		return "", "", argError("name", "is too long (at most 200 characters)")
+	case strings.ContainsAny(name, "<>@"):
+		return "", "", argError("name", "is the person's name: put email addresses in emails")
+	}
+	if last, first, ok := strings.Cut(name, ","); ok {
+		given, surname = strings.TrimSpace(first), strings.TrimSpace(last)
+		if given+surname == "" {
+			return "", "", argError("name", "is required")
+		}
+		return given, surname, nil
+	}
+	words := strings.Fields(name)
+	if len(words) == 1 {
+		return name, "", nil
+	}
+	i := len(words) - 1
+	for i > 1 && unicode.IsLower([]rune(words[i-1])[0]) {
+		i--
+	}
+	return strings.Join(words[:i], " "), strings.Join(words[i:], " "), nil
+}
+
+func (r *CreatedContact) Text() string {
+	full := ContactResult{ID: r.ID, Name: r.Name, Emails: r.Emails, Phones: r.Phones, Company: r.Company, JobTitle: r.JobTitle}
+	return "Contact created: " + full.Text()
 }

@@ -20,6 +20,14 @@ func (t Tool) failure(ctx context.Context, c *Call, err error) (*mcp.CallToolRes
 	if errors.As(err, &in) {
 		return mcp.NewToolResultError(in.Error()), nil
 	}
+	var no *refusal
+	if errors.As(err, &no) {
+		return mcp.NewToolResultError(t.Name + ": " + no.msg), nil
+	}
+	var missing *missingScopeError
+	if errors.As(err, &missing) {
+		return t.missingScope(ctx, c, missing.need), nil
+	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return mcp.NewToolResultError(fmt.Sprintf("%s timed out waiting for Outlook. Try again; if it keeps happening, narrow the request (smaller limit or date range).", t.Name)), nil
 	}
@@ -30,12 +38,12 @@ func (t Tool) failure(ctx context.Context, c *Call, err error) (*mcp.CallToolRes
 	if !ok {
 		return nil, err
 	}
-	if e.Kind == nango.KindAccessDenied && len(t.Scopes) > 0 {
+	if need := t.needOf(c); e.Kind == nango.KindAccessDenied && len(need.scopes) > 0 {
 		// Graph never says which scope is missing: reread what was granted.
 		if granted, rerr := c.Conn.RefreshScopes(ctx); rerr == nil {
 			c.Granted = granted
-			if !granted.HasAny(t.Scopes...) {
-				return t.missingScope(ctx, c), nil
+			if !granted.HasAny(need.scopes...) {
+				return t.missingScope(ctx, c, need), nil
 			}
 		}
 	}
@@ -72,7 +80,8 @@ func (t Tool) describe(c *Call, e *nango.Error) string {
 		} else if !c.Granted.Known() {
 			// No link here: without the granted scopes a reconnect session
 			// would ask for this tool's scope alone and drop the others.
-			msg = fmt.Sprintf("Outlook denied access (%s: %s). Nango does not reveal the connection's granted scopes, so the likely cause is a missing permission: %s needs %s. Add it to the Azure app registration's API permissions and to the Nango integration's scopes, then re-authorize the connection with consent (prompt=consent).", e.Code, e.Message, t.Name, strings.Join(t.Scopes, " or "))
+			need := t.needOf(c)
+			msg = fmt.Sprintf("Outlook denied access (%s: %s). Nango does not reveal the connection's granted scopes, so the likely cause is a missing permission: %s needs %s%s. Add it to the Azure app registration's API permissions and to the Nango integration's scopes, then re-authorize the connection with consent (prompt=consent).", e.Code, e.Message, t.Name, strings.Join(need.scopes, " or "), need.forPurpose())
 		} else {
 			msg = fmt.Sprintf("Outlook denied access (%s: %s). The connection's granted scopes (%s) include what %s needs, so the mailbox does not allow it (a shared or restricted mailbox, or an admin policy). Check the account, or re-authorize the connection.", e.Code, e.Message, c.Granted, t.Name)
 		}
@@ -93,21 +102,68 @@ func (t Tool) describe(c *Call, e *nango.Error) string {
 	return t.Name + ": " + msg
 }
 
+// scopeNeed is what one call needs: any one of scopes, for purpose. A tool
+// whose modes need different scopes (send or save a draft) lists them all,
+// so the gate lets a call in with any; the handler then narrows the need
+// to its mode with Call.require.
+type scopeNeed struct {
+	scopes  []string
+	purpose string // e.g. "to send"; "" for what the whole tool needs
+	hint    string // another way to the user's goal, when there is one
+}
+
+// missingScopeError is a handler's refusal for want of a scope its mode
+// needs: failure answers it exactly as the gate answers for the tool.
+type missingScopeError struct{ need scopeNeed }
+
+func (e *missingScopeError) Error() string {
+	return "missing scope: one of " + strings.Join(e.need.scopes, ", ") + e.need.forPurpose()
+}
+
+// forPurpose is " to send", or nothing for the whole tool.
+func (n scopeNeed) forPurpose() string {
+	if n.purpose == "" {
+		return ""
+	}
+	return " " + n.purpose
+}
+
+// require narrows what this call needs, for the rest of it: a later 403 is
+// explained with these scopes too. It refuses when none is granted.
+func (c *Call) require(need scopeNeed) error {
+	c.need = &need
+	if !c.Granted.HasAny(need.scopes...) {
+		return &missingScopeError{need: need}
+	}
+	return nil
+}
+
+// needOf is what the call needs: its mode's scopes, else the tool's.
+func (t Tool) needOf(c *Call) scopeNeed {
+	if c.need != nil {
+		return *c.need
+	}
+	return scopeNeed{scopes: t.Scopes}
+}
+
 // missingScope is the actionable error of the scope gate: which scope to
 // add, what is granted, where, and how (with a re-authorization link when
 // Nango can make one).
-func (t Tool) missingScope(ctx context.Context, c *Call) *mcp.CallToolResult {
-	need := t.Scopes[0]
+func (t Tool) missingScope(ctx context.Context, c *Call, need scopeNeed) *mcp.CallToolResult {
+	first := need.scopes[0]
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s needs the Microsoft Graph delegated permission %s", t.Name, need)
-	if len(t.Scopes) > 1 {
-		fmt.Fprintf(&b, " (or any of %s)", strings.Join(t.Scopes[1:], ", "))
+	fmt.Fprintf(&b, "%s needs the Microsoft Graph delegated permission %s", t.Name, first)
+	if len(need.scopes) > 1 {
+		fmt.Fprintf(&b, " (or any of %s)", strings.Join(need.scopes[1:], ", "))
 	}
-	fmt.Fprintf(&b, ", which Nango connection %q (integration %q) was not granted.\nGranted now: %s.\n", c.Conn.ID(), c.Conn.IntegrationID(), c.Granted)
-	fmt.Fprintf(&b, "Fix: add %s to the Azure app registration's API permissions and to the Nango integration's scopes, then re-authorize the connection with consent (prompt=consent).", need)
-	link, err := c.Conn.ReconnectLink(ctx, append(c.Granted.Names(), need))
+	fmt.Fprintf(&b, "%s, which Nango connection %q (integration %q) was not granted.\nGranted now: %s.\n", need.forPurpose(), c.Conn.ID(), c.Conn.IntegrationID(), c.Granted)
+	fmt.Fprintf(&b, "Fix: add %s to the Azure app registration's API permissions and to the Nango integration's scopes, then re-authorize the connection with consent (prompt=consent).", first)
+	link, err := c.Conn.ReconnectLink(ctx, append(c.Granted.Names(), first))
 	if err == nil {
 		fmt.Fprintf(&b, "\nRe-authorization link for the user (valid 30 minutes): %s", link)
+	}
+	if need.hint != "" {
+		b.WriteString("\n" + need.hint)
 	}
 	return mcp.NewToolResultError(b.String())
 }

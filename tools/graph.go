@@ -73,3 +73,15 @@ func get(ctx context.Context, c *Call, path, link string, query url.Values, head
 	}
 	return c.Conn.Do(ctx, nango.Request{Method: http.MethodGet, Path: path, Query: query, Header: header}, out)
 }
+
+// post is a Graph POST of a JSON body (nil: none). It is never retried
+// after it may have reached Graph: see nango.Request.Idempotent.
+func post(ctx context.Context, c *Call, path string, body, out any) error {
+	return c.Conn.Do(ctx, nango.Request{Method: http.MethodPost, Path: path, Body: body}, out)
+}
+
+// messageID checks a message id argument (see itemID).
+func messageID(arg, id string) (string, error) { return itemID(arg, "a message id", id) }
+
+// messagePath is a message's Graph path; the id is one path segment.
+func messagePath(id string) string { return "/me/messages/" + url.PathEscape(id) }

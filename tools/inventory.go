@@ -24,6 +24,12 @@ func All() []Tool {
 		searchMail.in(Mail),
 		getMessage.in(Mail),
 		sendMail.in(Mail),
+		replyToMessage.in(Mail),
+		forwardMessage.in(Mail),
+		createDraft.in(Mail),
+		sendDraft.in(Mail),
+		listAttachments.in(Mail),
+		readAttachment.in(Mail),
 		listEvents.in(Calendar),
 		listCalendars.in(Calendar),
 		getEvent.in(Calendar),
@@ -34,6 +40,10 @@ func All() []Tool {
 		getFreeBusy.in(Calendar),
 		findMeetingTimes.in(Calendar),
 		findContacts.in(Contacts),
+		getContact.in(Contacts),
+		createContact.in(Contacts),
+		getMailboxSettings.in(Mailbox),
+		setAutomaticReplies.in(Mailbox),
 		getProfile.in(Mailbox),
 	}
 }

@@ -1,15 +1,17 @@
 package tools
 
 import (
+	"cmp"
 	"context"
+	"encoding/base64"
 	"fmt"
+	"mime"
 	"net/http"
 	"net/url"
+	"path"
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/outlook-mcp/outlook-mcp/nango"
 )
 
 // ---- search_mail ----
@@ -207,8 +209,11 @@ type graphMessage struct {
 	ID               string           `json:"id"`
 	Subject          string           `json:"subject"`
 	From             *graphRecipient  `json:"from"`
+	ReplyTo          []graphRecipient `json:"replyTo"`
 	ToRecipients     []graphRecipient `json:"toRecipients"`
 	CcRecipients     []graphRecipient `json:"ccRecipients"`
+	BccRecipients    []graphRecipient `json:"bccRecipients"`
+	IsDraft          bool             `json:"isDraft"`
 	ReceivedDateTime string           `json:"receivedDateTime"`
 	IsRead           bool             `json:"isRead"`
 	HasAttachments   bool             `json:"hasAttachments"`
@@ -315,6 +320,7 @@ type MessageResult struct {
 }
 
 type graphAttachment struct {
+	ODataType   string `json:"@odata.type"` // #microsoft.graph.fileAttachment, itemAttachment, referenceAttachment
 	ID          string `json:"id"`
 	Name        string `json:"name"`
 	ContentType string `json:"contentType"`
@@ -322,17 +328,21 @@ type graphAttachment struct {
 	IsInline    bool   `json:"isInline"`
 }
 
+func (a graphAttachment) attachment() Attachment {
+	return Attachment{ID: a.ID, Name: a.Name, ContentType: a.ContentType, Size: a.Size, IsInline: a.IsInline}
+}
+
 var getMessage = define("get_message",
 	"Read one email in full: headers, plain-text body and the attachment list (names and sizes, not contents). Use an id from search_mail.",
 	[]string{"Mail.Read", "Mail.ReadWrite"},
 	Hints{ReadOnly: true, Idempotent: true, OpenWorld: true},
 	func(ctx context.Context, c *Call, in GetMessageArgs) (*MessageResult, error) {
-		id := strings.TrimSpace(in.ID)
-		if len(id) > 512 {
-			return nil, argError("id", "is too long to be a message id")
+		id, err := messageID("id", in.ID)
+		if err != nil {
+			return nil, err
 		}
 		var m graphMessage
-		err := get(ctx, c, "/me/messages/"+url.PathEscape(id), "", url.Values{
+		err = get(ctx, c, messagePath(id), "", url.Values{
 			"$select": {"id,subject,from,toRecipients,ccRecipients,receivedDateTime,isRead,hasAttachments,conversationId,webLink,body"},
 			"$expand": {"attachments($select=id,name,contentType,size,isInline)"},
 		}, http.Header{"Prefer": {preferImmutableID + `, outlook.body-content-type="text"`}}, &m)
@@ -345,7 +355,7 @@ var getMessage = define("get_message",
 			Body: cleanBody(m.Body.Content), Attachments: []Attachment{},
 		}
 		for _, a := range m.Attachments {
-			out.Attachments = append(out.Attachments, Attachment{ID: a.ID, Name: a.Name, ContentType: a.ContentType, Size: a.Size, IsInline: a.IsInline})
+			out.Attachments = append(out.Attachments, a.attachment())
 		}
 		return out, nil
 	})
@@ -396,14 +406,23 @@ func byteSize(n int) string {
 // ---- send_mail ----
 
 type SendMailArgs struct {
-	To              []string `json:"to" jsonschema_description:"Recipients: name@example.com or \"Name <name@example.com>\"."`
-	Cc              []string `json:"cc,omitempty"`
-	Bcc             []string `json:"bcc,omitempty"`
-	Subject         string   `json:"subject"`
-	Body            string   `json:"body"`
-	BodyFormat      string   `json:"body_format,omitempty" jsonschema:"enum=text,enum=html,default=text"`
-	Importance      string   `json:"importance,omitempty" jsonschema:"enum=low,enum=normal,enum=high"`
-	SaveToSentItems *bool    `json:"save_to_sent_items,omitempty" jsonschema:"default=true"`
+	To              []string         `json:"to" jsonschema_description:"Recipients: name@example.com or \"Name <name@example.com>\"."`
+	Cc              []string         `json:"cc,omitempty"`
+	Bcc             []string         `json:"bcc,omitempty"`
+	Subject         string           `json:"subject"`
+	Body            string           `json:"body"`
+	BodyFormat      string           `json:"body_format,omitempty" jsonschema:"enum=text,enum=html,default=text"`
+	Importance      string           `json:"importance,omitempty" jsonschema:"enum=low,enum=normal,enum=high"`
+	SaveToSentItems *bool            `json:"save_to_sent_items,omitempty" jsonschema:"default=true"`
+	ReplyTo         []string         `json:"reply_to,omitempty" jsonschema_description:"Where replies should go instead of to the user."`
+	Attachments     []FileAttachment `json:"attachments,omitempty" jsonschema_description:"Files to attach: at most 3 MB in all (decoded)."`
+}
+
+// FileAttachment is a file sent inline with a message.
+type FileAttachment struct {
+	Name          string `json:"name" jsonschema_description:"File name the recipient sees, e.g. report.pdf."`
+	ContentBase64 string `json:"content_base64" jsonschema_description:"The file's bytes, base64-encoded."`
+	ContentType   string `json:"content_type,omitempty" jsonschema_description:"MIME type, e.g. application/pdf. Default: from the name's extension."`
 }
 
 type SendMailResult struct {
@@ -411,7 +430,9 @@ type SendMailResult struct {
 	To              []string `json:"to"`
 	Cc              []string `json:"cc,omitempty"`
 	Bcc             []string `json:"bcc,omitempty"`
+	ReplyTo         []string `json:"reply_to,omitempty"`
 	Subject         string   `json:"subject"`
+	Attachments     []string `json:"attachments,omitempty" jsonschema_description:"Names and sizes of the attached files."`
 	SavedToSentItem bool     `json:"saved_to_sent_items"`
 }
 
@@ -422,32 +443,16 @@ var sendMail = define("send_mail",
 	func(ctx context.Context, c *Call, in SendMailArgs) (*SendMailResult, error) {
 		msg := map[string]any{"subject": in.Subject}
 		out := &SendMailResult{Status: "accepted", Subject: in.Subject, SavedToSentItem: in.SaveToSentItems == nil || *in.SaveToSentItems}
-		total := 0
-		for _, f := range []struct {
-			arg, key string
-			list     []string
-			into     *[]string
-		}{{"to", "toRecipients", in.To, &out.To}, {"cc", "ccRecipients", in.Cc, &out.Cc}, {"bcc", "bccRecipients", in.Bcc, &out.Bcc}} {
-			recipients, err := recipientList(f.arg, f.list, f.into)
-			if err != nil {
-				return nil, err
-			}
-			total += len(recipients)
-			if len(recipients) > 0 {
-				msg[f.key] = recipients
-			}
-		}
-		if total > 500 {
-			return nil, argError("to", "Outlook accepts at most 500 recipients in all, not %d", total)
+		var err error
+		if out.To, out.Cc, out.Bcc, err = putRecipients(msg, in.To, in.Cc, in.Bcc); err != nil {
+			return nil, err
 		}
 		if strings.TrimSpace(in.Subject) == "" {
 			return nil, argError("subject", "is required")
 		}
-		contentType, err := bodyContentType(in.BodyFormat)
-		if err != nil {
+		if msg["body"], err = itemBody(in.BodyFormat, in.Body); err != nil {
 			return nil, err
 		}
-		msg["body"] = map[string]string{"contentType": contentType, "content": in.Body}
 		switch in.Importance {
 		case "":
 		case "low", "normal", "high":
@@ -455,15 +460,45 @@ var sendMail = define("send_mail",
 		default:
 			return nil, argError("importance", "must be low, normal or high, not %q", in.Importance)
 		}
-		err = c.Conn.Do(ctx, nango.Request{
-			Method: http.MethodPost, Path: "/me/sendMail",
-			Body: map[string]any{"message": msg, "saveToSentItems": out.SavedToSentItem},
-		}, nil)
-		if err != nil {
+		if len(in.ReplyTo) > 0 {
+			if msg["replyTo"], err = recipientList("reply_to", in.ReplyTo, &out.ReplyTo); err != nil {
+				return nil, err
+			}
+		}
+		if len(in.Attachments) > 0 {
+			if msg["attachments"], out.Attachments, err = fileAttachments(in.Attachments); err != nil {
+				return nil, err
+			}
+		}
+		if err := post(ctx, c, "/me/sendMail", map[string]any{"message": msg, "saveToSentItems": out.SavedToSentItem}, nil); err != nil {
 			return nil, err
 		}
 		return out, nil
 	})
+
+// putRecipients validates the to, cc and bcc arguments, puts them into the
+// Graph message msg and returns them in canonical form.
+func putRecipients(msg map[string]any, to, cc, bcc []string) (canonTo, canonCc, canonBcc []string, err error) {
+	total := 0
+	for _, f := range []struct {
+		arg, key string
+		list     []string
+		into     *[]string
+	}{{"to", "toRecipients", to, &canonTo}, {"cc", "ccRecipients", cc, &canonCc}, {"bcc", "bccRecipients", bcc, &canonBcc}} {
+		recipients, err := recipientList(f.arg, f.list, f.into)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		total += len(recipients)
+		if len(recipients) > 0 {
+			msg[f.key] = recipients
+		}
+	}
+	if total > 500 {
+		return nil, nil, nil, argError("to", "Outlook accepts at most 500 recipients in all, not %d", total)
+	}
+	return canonTo, canonCc, canonBcc, nil
+}
 
 // recipientList validates addresses, keeps their canonical form in into and
 // returns Graph recipients.
@@ -480,24 +515,78 @@ func recipientList(arg string, list []string, into *[]string) ([]graphRecipient,
 	return out, nil
 }
 
-func bodyContentType(format string) (string, error) {
+// itemBody is Graph's body of a message from the body and body_format arguments.
+func itemBody(format, content string) (map[string]string, error) {
+	var contentType string
 	switch strings.ToLower(format) {
 	case "", "text":
-		return "Text", nil
+		contentType = "Text"
 	case "html":
-		return "HTML", nil
+		contentType = "HTML"
+	default:
+		return nil, argError("body_format", "must be text or html, not %q", format)
 	}
-	return "", argError("body_format", "must be text or html, not %q", format)
+	return map[string]string{"contentType": contentType, "content": content}, nil
+}
+
+// maxInlineAttachments is how much Outlook takes attached inline to one
+// message (decoded, all files together); more needs an upload session.
+const maxInlineAttachments = 3 << 20
+
+// fileAttachments validates the attachments argument and returns Graph's
+// fileAttachment objects, and each file's name and size for the result.
+func fileAttachments(list []FileAttachment) ([]map[string]any, []string, error) {
+	var out []map[string]any
+	var names []string
+	total := 0
+	for i, a := range list {
+		name := strings.TrimSpace(a.Name)
+		if name == "" {
+			return nil, nil, argError("attachments", "attachment %d has no name", i+1)
+		}
+		data, err := decodeBase64(a.ContentBase64)
+		switch {
+		case err != nil:
+			return nil, nil, argError("attachments", "the content_base64 of %q is not valid base64 (%v)", name, err)
+		case len(data) == 0:
+			return nil, nil, argError("attachments", "%q is empty: content_base64 holds no bytes", name)
+		}
+		total += len(data)
+		contentType := strings.TrimSpace(a.ContentType)
+		if contentType == "" {
+			contentType = cmp.Or(mime.TypeByExtension(path.Ext(name)), "application/octet-stream")
+		}
+		out = append(out, map[string]any{
+			"@odata.type":  "#microsoft.graph.fileAttachment",
+			"name":         name,
+			"contentType":  contentType,
+			"contentBytes": base64.StdEncoding.EncodeToString(data),
+		})
+		names = append(names, fmt.Sprintf("%s (%s)", name, byteSize(len(data))))
+	}
+	if total > maxInlineAttachments {
+		return nil, nil, argError("attachments", "total %s, more than the %s Outlook takes attached to one message this way. Attach fewer or smaller files, or share a link to them instead", byteSize(total), byteSize(maxInlineAttachments))
+	}
+	return out, names, nil
+}
+
+// decodeBase64 reads standard base64, padded or not, wrapped in lines or not.
+func decodeBase64(s string) ([]byte, error) {
+	s = strings.Join(strings.Fields(s), "")
+	if data, err := base64.StdEncoding.DecodeString(s); err == nil {
+		return data, nil
+	}
+	return base64.RawStdEncoding.DecodeString(s)
 }
 
 func (r *SendMailResult) Text() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Sent: Outlook accepted %q for delivery to %s", r.Subject, strings.Join(r.To, ", "))
-	if len(r.Cc) > 0 {
-		b.WriteString("; cc " + strings.Join(r.Cc, ", "))
+	fmt.Fprintf(&b, "Sent: Outlook accepted %q for delivery to %s", r.Subject, recipientsText(r.To, r.Cc, r.Bcc))
+	if len(r.ReplyTo) > 0 {
+		b.WriteString("; replies to " + strings.Join(r.ReplyTo, ", "))
 	}
-	if len(r.Bcc) > 0 {
-		b.WriteString("; bcc " + strings.Join(r.Bcc, ", "))
+	if len(r.Attachments) > 0 {
+		b.WriteString("; attached " + strings.Join(r.Attachments, ", "))
 	}
 	if r.SavedToSentItem {
 		b.WriteString(". A copy is in Sent Items.")
@@ -505,4 +594,16 @@ func (r *SendMailResult) Text() string {
 		b.WriteString(". No copy was saved.")
 	}
 	return b.String()
+}
+
+// recipientsText is "to; cc ...; bcc ...".
+func recipientsText(to, cc, bcc []string) string {
+	s := strings.Join(to, ", ")
+	if len(cc) > 0 {
+		s += "; cc " + strings.Join(cc, ", ")
+	}
+	if len(bcc) > 0 {
+		s += "; bcc " + strings.Join(bcc, ", ")
+	}
+	return s
 }

@@ -193,6 +193,22 @@ func hasAnyPrefix(s string, prefixes []string) bool {
 	return false
 }
 
+// itemID checks an Outlook id argument (what names the kind of id). Ids
+// are opaque, so only what no id can be is refused: too long, or a dot
+// segment, which path escaping leaves as it is.
+func itemID(arg, what, s string) (string, error) {
+	id := strings.TrimSpace(s)
+	switch {
+	case id == "":
+		return "", argError(arg, "is required")
+	case len(id) > 512:
+		return "", argError(arg, "is too long to be %s", what)
+	case strings.Trim(id, ".") == "":
+		return "", argError(arg, "%q is not %s", id, what)
+	}
+	return id, nil
+}
+
 // oneLine collapses white space and cuts s to at most n runes, for previews.
 func oneLine(s string, n int) string {
 	s = strings.Join(strings.Fields(s), " ")

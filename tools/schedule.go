@@ -36,8 +36,8 @@ func scheduleWindow(start, end string) (from, to time.Time, err error) {
 	return
 }
 
-// addressList validates a list of attendees' addresses, without repeats.
-func addressList(arg string, list []string, max int) ([]string, error) {
+// uniqueAddresses validates a list of attendees' addresses, without repeats.
+func uniqueAddresses(arg string, list []string, max int) ([]string, error) {
 	var out []string
 	for _, s := range list {
 		a, err := parseRecipient(arg, s)
@@ -102,15 +102,8 @@ type graphSchedule struct {
 	ScheduleID       string              `json:"scheduleId"`
 	AvailabilityView string              `json:"availabilityView"`
 	ScheduleItems    []graphScheduleItem `json:"scheduleItems"`
-	WorkingHours     *struct {
-		DaysOfWeek []string `json:"daysOfWeek"`
-		StartTime  string   `json:"startTime"`
-		EndTime    string   `json:"endTime"`
-		TimeZone   struct {
-			Name string `json:"name"`
-		} `json:"timeZone"`
-	} `json:"workingHours"`
-	Error *struct {
+	WorkingHours     *graphWorkingHours  `json:"workingHours"`
+	Error            *struct {
 		Message string `json:"message"`
 	} `json:"error"`
 }
@@ -120,7 +113,7 @@ var getFreeBusy = workOrSchoolOnly(define("get_free_busy",
 	[]string{"Calendars.Read", "Calendars.ReadWrite"},
 	Hints{ReadOnly: true, Idempotent: true, OpenWorld: true},
 	func(ctx context.Context, c *Call, in GetFreeBusyArgs) (*FreeBusyResult, error) {
-		emails, err := addressList("emails", in.Emails, 20)
+		emails, err := uniqueAddresses("emails", in.Emails, 20)
 		if err != nil {
 			return nil, err
 		}
@@ -159,11 +152,7 @@ func (s graphSchedule) person(from time.Time, step time.Duration, loc *time.Loca
 		return p
 	}
 	if wh := s.WorkingHours; wh != nil && wh.StartTime != "" {
-		days := "every day"
-		if len(wh.DaysOfWeek) > 0 {
-			days = wh.DaysOfWeek[0][:3] + "–" + wh.DaysOfWeek[len(wh.DaysOfWeek)-1][:3]
-		}
-		p.WorkingHours = fmt.Sprintf("%s–%s %s (%s)", wh.StartTime[:min(5, len(wh.StartTime))], wh.EndTime[:min(5, len(wh.EndTime))], days, wh.TimeZone.Name)
+		p.WorkingHours = wh.String()
 	}
 	type span struct {
 		start, end time.Time
@@ -275,7 +264,7 @@ var findMeetingTimes = workOrSchoolOnly(define("find_meeting_times",
 	[]string{"Calendars.Read.Shared", "Calendars.ReadWrite.Shared"},
 	Hints{ReadOnly: true, Idempotent: true, OpenWorld: true},
 	func(ctx context.Context, c *Call, in FindMeetingTimesArgs) (*MeetingTimesResult, error) {
-		attendees, err := addressList("attendees", in.Attendees, 20)
+		attendees, err := uniqueAddresses("attendees", in.Attendees, 20)
 		if err != nil {
 			return nil, err
 		}

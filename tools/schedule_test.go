@@ -33,7 +33,7 @@ func TestGetFreeBusyMergesIntervals(t *testing.T) {
 		{Start: "2026-11-26T13:30:00Z", End: "2026-11-26T15:00:00Z", Status: "busy", Subject: "Platform on-call handover; Interview: senior backend engineer"},
 		{Start: "2026-11-26T16:00:00Z", End: "2026-11-26T17:00:00Z", Status: "busy", Subject: "Q4 roadmap review"},
 	}, kenji.Busy, "touching items of one status merge")
-	assert.Equal(t, "08:30–17:00 mon–fri (GMT Standard Time)", kenji.WorkingHours)
+	assert.Equal(t, "monday, tuesday, wednesday, thursday, friday 08:30–17:00 (GMT Standard Time)", kenji.WorkingHours)
 	assert.NotEmpty(t, res.Schedules[1].Busy)
 	assert.Contains(t, res.Schedules[2].Error, "Unable to resolve")
 	assert.Empty(t, res.Schedules[2].Busy)

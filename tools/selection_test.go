@@ -24,12 +24,12 @@ func TestSelectToolsets(t *testing.T) {
 		sel  Selection
 		want []string
 	}{
-		{Selection{}, []string{"search_mail", "get_message", "send_mail", "list_events", "list_calendars", "get_event", "create_event", "update_event", "cancel_event", "respond_to_event", "get_free_busy", "find_meeting_times", "find_contacts", "get_profile"}},
-		{Selection{Toolsets: []string{Mail}}, []string{"search_mail", "get_message", "send_mail", "get_profile"}},
-		{Selection{Toolsets: []string{Calendar, Contacts}}, []string{"list_events", "list_calendars", "get_event", "create_event", "update_event", "cancel_event", "respond_to_event", "get_free_busy", "find_meeting_times", "find_contacts", "get_profile"}},
+		{Selection{}, []string{"search_mail", "get_message", "send_mail", "reply_to_message", "forward_message", "create_draft", "send_draft", "list_attachments", "read_attachment", "list_events", "list_calendars", "get_event", "create_event", "update_event", "cancel_event", "respond_to_event", "get_free_busy", "find_meeting_times", "find_contacts", "get_contact", "create_contact", "get_mailbox_settings", "set_automatic_replies", "get_profile"}},
+		{Selection{Toolsets: []string{Mail}}, []string{"search_mail", "get_message", "send_mail", "reply_to_message", "forward_message", "create_draft", "send_draft", "list_attachments", "read_attachment", "get_profile"}},
+		{Selection{Toolsets: []string{Calendar, Contacts}}, []string{"list_events", "list_calendars", "get_event", "create_event", "update_event", "cancel_event", "respond_to_event", "get_free_busy", "find_meeting_times", "find_contacts", "get_contact", "create_contact", "get_profile"}},
 		{Selection{Tools: []string{"search_mail"}, Toolsets: []string{Calendar}}, []string{"search_mail", "get_profile"}},
-		{Selection{ReadOnly: true}, []string{"search_mail", "get_message", "list_events", "list_calendars", "get_event", "get_free_busy", "find_meeting_times", "find_contacts", "get_profile"}},
-		{Selection{Toolsets: []string{Mail}, ReadOnly: true}, []string{"search_mail", "get_message", "get_profile"}},
+		{Selection{ReadOnly: true}, []string{"search_mail", "get_message", "list_attachments", "read_attachment", "list_events", "list_calendars", "get_event", "get_free_busy", "find_meeting_times", "find_contacts", "get_contact", "get_mailbox_settings", "get_profile"}},
+		{Selection{Toolsets: []string{Mail}, ReadOnly: true}, []string{"search_mail", "get_message", "list_attachments", "read_attachment", "get_profile"}},
 	} {
 		got, err := Select(All(), tc.sel)
 		require.NoError(t, err)

@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/invopop/jsonschema"
+	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/outlook-mcp/outlook-mcp/nango"
 )
@@ -33,6 +34,12 @@ type Hints struct {
 // rendering for the model.
 type Result interface {
 	Text() string
+}
+
+// withResources is a Result that also carries MCP content beyond its text
+// (an attachment's bytes as an embedded resource), sent after the text.
+type withResources interface {
+	Resources() []mcp.Content
 }
 
 // Tool is one MCP tool.
@@ -66,6 +73,8 @@ type Call struct {
 	Conn    *nango.Connection
 	Granted nango.Scopes
 	Tools   []Tool // the server's tool list, for get_profile
+
+	need *scopeNeed // what this call's mode needs, when narrower than the tool's Scopes (see require)
 }
 
 // define declares a tool from a typed handler. In and Out are reflected by
@@ -215,4 +224,15 @@ func (e *inputError) Error() string {
 
 func argError(arg, format string, a ...any) error {
 	return &inputError{arg: arg, msg: fmt.Sprintf(format, a...)}
+}
+
+// refusal is a call the tool cannot carry out for a reason in the data, not
+// in the arguments (a file too large or unreadable): other arguments will
+// not help, so the model should tell the user.
+type refusal struct{ msg string }
+
+func (e *refusal) Error() string { return e.msg }
+
+func refuse(format string, a ...any) error {
+	return &refusal{msg: fmt.Sprintf(format, a...)}
 }

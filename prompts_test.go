@@ -1,0 +1,59 @@
+package main
+
+import (
+	"log/slog"
+	"slices"
+	"testing"
+
+	"github.com/mark3labs/mcp-go/client"
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/outlook-mcp/outlook-mcp/prompts"
+	"github.com/outlook-mcp/outlook-mcp/tools"
+)
+
+// The server lists a prompt exactly when it lists every tool the prompt
+// names, whatever the tool selection. (prompts/prompts_test.go checks the
+// prompts themselves, and that every tool they name exists.)
+func TestServerOffersThePromptsItsToolsSupport(t *testing.T) {
+	for name, sel := range map[string]tools.Selection{
+		"all":       {},
+		"read-only": {ReadOnly: true},
+		"mail":      {Toolsets: []string{tools.Mail}},
+		"calendar":  {Toolsets: []string{tools.Calendar}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv, err := newServer(options{sandbox: true, selection: sel}, getenv(nil), slog.New(slog.DiscardHandler))
+			require.NoError(t, err)
+			c, err := client.NewInProcessClient(srv)
+			require.NoError(t, err)
+			ctx := callCtx(t)
+			require.NoError(t, c.Start(ctx))
+			defer c.Close()
+			session, err := c.Initialize(ctx, mcp.InitializeRequest{Params: mcp.InitializeParams{ProtocolVersion: mcp.LATEST_PROTOCOL_VERSION}})
+			require.NoError(t, err)
+			assert.NotNil(t, session.Capabilities.Prompts, "the server announces prompts")
+			toolList, err := c.ListTools(ctx, mcp.ListToolsRequest{})
+			require.NoError(t, err)
+			var offered []string
+			for _, tool := range toolList.Tools {
+				offered = append(offered, tool.Name)
+			}
+			var want []string
+			for _, p := range prompts.All() {
+				if !slices.ContainsFunc(p.Tools, func(tool string) bool { return !slices.Contains(offered, tool) }) {
+					want = append(want, p.Name)
+				}
+			}
+			promptList, err := c.ListPrompts(ctx, mcp.ListPromptsRequest{})
+			require.NoError(t, err)
+			var got []string
+			for _, p := range promptList.Prompts {
+				got = append(got, p.Name)
+			}
+			assert.ElementsMatch(t, want, got)
+		})
+	}
+}

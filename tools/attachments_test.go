@@ -1,0 +1,251 @@
+package tools
+
+import (
+	"bytes"
+	"encoding/base64"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// attachment finds an attachment of the sample mailbox by name, the way a
+// model does: search_mail, then list_attachments.
+func (h *harness) attachment(name string) (messageID string, a AttachmentInfo) {
+	h.t.Helper()
+	var found SearchMailResult
+	h.ok("search_mail", map[string]any{"has_attachments": true, "limit": 50}, &found)
+	for _, m := range found.Messages {
+		var list ListAttachmentsResult
+		h.ok("list_attachments", map[string]any{"message_id": m.ID}, &list)
+		for _, a := range list.Attachments {
+			if a.Name == name {
+				return m.ID, a
+			}
+		}
+	}
+	h.t.Fatalf("no attachment %q in the sample mailbox", name)
+	return "", AttachmentInfo{}
+}
+
+func (h *harness) read(name string, args map[string]any) (*mcp.CallToolResult, ReadAttachmentResult) {
+	h.t.Helper()
+	mid, a := h.attachment(name)
+	if args == nil {
+		args = map[string]any{}
+	}
+	args["message_id"], args["attachment_id"] = mid, a.ID
+	var out ReadAttachmentResult
+	h.ok("read_attachment", args, &out)
+	return h.call("read_attachment", args), out
+}
+
+func TestListAttachmentsNeverPullsContents(t *testing.T) {
+	h := newHarness(t)
+	mid, _ := h.attachment("Onboarding-flow-v5.pdf")
+
+	var res ListAttachmentsResult
+	text := h.ok("list_attachments", map[string]any{"message_id": mid}, &res)
+	require.Len(t, res.Attachments, 2)
+	pdf, png := res.Attachments[0], res.Attachments[1]
+	assert.Equal(t, "Onboarding-flow-v5.pdf", pdf.Name)
+	assert.Equal(t, "application/pdf", pdf.ContentType)
+	assert.Equal(t, "file", pdf.Kind)
+	assert.Positive(t, pdf.Size)
+	assert.True(t, png.IsInline)
+
+	req := h.lastGraph("/v1.0/me/messages/")
+	assert.True(t, strings.HasSuffix(req.Path, "/attachments"), req.Path)
+	assert.Equal(t, "id,name,contentType,size,isInline", req.Query.Get("$select"), "never contentBytes in a list")
+	assert.Contains(t, req.Header.Get("Prefer"), `IdType="ImmutableId"`)
+	assert.Contains(t, text, "Onboarding-flow-v5.pdf (application/pdf, 1 KB)\n   id: "+pdf.ID)
+	assert.Contains(t, text, "image001.png (image/png")
+	assert.Contains(t, text, "[inline]")
+}
+
+func TestListAttachmentsNamesAttachedItemsAndLinks(t *testing.T) {
+	h := newHarness(t)
+	_, item := h.attachment("RE: MOU - final wording")
+	assert.Equal(t, "item", item.Kind)
+	assert.Empty(t, item.ContentType, "Graph gives an attached item no content type")
+	_, link := h.attachment("Interview recording.mp4")
+	assert.Equal(t, "reference", link.Kind)
+}
+
+func TestReadAttachmentExtractsPDFText(t *testing.T) {
+	h := newHarness(t)
+	res, out := h.read("Onboarding-flow-v5.pdf", nil)
+
+	assert.Equal(t, "pdf", out.Format)
+	assert.Equal(t, "Onboarding flow v5\nStep 1: Sign in with your work account.\nStep 2: Name your workspace.\nStep 3: Invite your team (up to 20 people).\n\n"+
+		"Open questions\nShould SSO be required for Enterprise tenants?\nDrop-off after step 2 fell from 31% to 18% in v5.", out.Content, "both pages, in order")
+	assert.Zero(t, out.NextOffset)
+	assert.Contains(t, textOf(res), "Onboarding-flow-v5.pdf (application/pdf, 1 KB)\n\nOnboarding flow v5\nStep 1")
+
+	// The metadata first, with $select; then the bytes.
+	reqs := h.graph("/v1.0/me/messages/")
+	meta, value := reqs[len(reqs)-2], reqs[len(reqs)-1]
+	assert.Equal(t, "id,name,contentType,size,isInline", meta.Query.Get("$select"))
+	assert.True(t, strings.HasSuffix(value.Path, "/$value"), value.Path)
+	assert.Contains(t, value.Header.Get("Prefer"), `IdType="ImmutableId"`)
+}
+
+func TestReadAttachmentExtractsWordText(t *testing.T) {
+	h := newHarness(t)
+	_, out := h.read("Q4 Plan - Atlas v3.docx", nil)
+
+	assert.Equal(t, "docx", out.Format)
+	assert.Equal(t, "Q4 Plan – Atlas v3\nGoal: Atlas GA on 12 December, with tenant-level rate limiting.\nOwners:\tPriya (API), Tomás (billing)\n"+
+		"Budget: $1.4M for Q4.\nRisks: EU data residency review; on-call staffing over the holidays.", out.Content,
+		"paragraphs and tabs; the text a tracked change deleted is left out")
+}
+
+func TestReadAttachmentReadsTextFormats(t *testing.T) {
+	h := newHarness(t)
+	_, csv := h.read("churn-by-segment.csv", nil)
+	assert.Equal(t, "text", csv.Format)
+	assert.True(t, strings.HasPrefix(csv.Content, "segment,tenants,churned,churn_rate,first_session_success\nEnterprise,42,3,7.1%,yes\n"), csv.Content)
+
+	_, ics := h.read("MT7QX2 flights.ics", nil)
+	assert.Equal(t, "calendar", ics.Format)
+	assert.Contains(t, ics.Content, "SUMMARY:Flight LHR → SFO (booking MT7QX2)")
+	assert.Contains(t, ics.Content, `DESCRIPTION:Outbound flight\, London Heathrow to San Francisco. Check in online 24 hours before departure.`, "folded lines are unfolded")
+}
+
+func TestReadAttachmentPagesByOffset(t *testing.T) {
+	h := newHarness(t)
+	_, whole := h.read("Onboarding-flow-v5.pdf", nil)
+
+	var pages []string
+	args := map[string]any{"max_chars": 50}
+	for offset := 0; ; {
+		args["offset"] = offset
+		res, out := h.read("Onboarding-flow-v5.pdf", args)
+		assert.LessOrEqual(t, len([]rune(out.Content)), 50)
+		pages = append(pages, out.Content)
+		if out.NextOffset == 0 {
+			assert.NotContains(t, textOf(res), "offset=")
+			break
+		}
+		assert.Equal(t, offset+50, out.NextOffset)
+		assert.Contains(t, textOf(res), "call again with offset="+strconv.Itoa(out.NextOffset))
+		offset = out.NextOffset
+	}
+	assert.Len(t, pages, (len([]rune(whole.Content))+49)/50)
+	assert.Equal(t, whole.Content, strings.Join(pages, ""), "the pages put together are the whole text")
+
+	mid, a := h.attachment("Onboarding-flow-v5.pdf")
+	msg := h.fails("read_attachment", map[string]any{"message_id": mid, "attachment_id": a.ID, "offset": 5000})
+	assert.Contains(t, msg, `Invalid argument "offset": is past the end: the text has `+strconv.Itoa(len([]rune(whole.Content)))+" characters")
+}
+
+func TestReadAttachmentRejectsBadArgumentsWithoutCallingGraph(t *testing.T) {
+	h := newHarness(t)
+	mid, a := h.attachment("Onboarding-flow-v5.pdf")
+	before := len(h.graph("/"))
+	for _, tc := range []struct {
+		args map[string]any
+		want string
+	}{
+		{map[string]any{"offset": -1}, `Invalid argument "offset": must be between 0 and 9999999, not -1`},
+		{map[string]any{"offset": 10_000_000}, `Invalid argument "offset": must be between 0 and 9999999`},
+		{map[string]any{"max_chars": -5}, `Invalid argument "max_chars": must be between 1 and 100000, not -5`},
+		{map[string]any{"max_chars": 100_001}, `Invalid argument "max_chars": must be between 1 and 100000, not 100001`},
+		{map[string]any{"max_chars": "lots"}, `Invalid argument "max_chars": must be an integer`},
+		{map[string]any{"attachment_id": ""}, `Invalid argument "attachment_id": is required`},
+		{map[string]any{"attachment_id": " .. "}, `Invalid argument "attachment_id": ".." is not an attachment id`},
+		{map[string]any{"message_id": strings.Repeat("A", 600)}, `Invalid argument "message_id": is too long to be a message id`},
+	} {
+		args := map[string]any{"message_id": mid, "attachment_id": a.ID}
+		for k, v := range tc.args {
+			args[k] = v
+		}
+		assert.Contains(t, h.fails("read_attachment", args), tc.want)
+	}
+	assert.Len(t, h.graph("/"), before, "bad input never reaches Graph")
+}
+
+func TestReadAttachmentEscapesHostileIDs(t *testing.T) {
+	h := newHarness(t)
+	mid, _ := h.attachment("Onboarding-flow-v5.pdf")
+	msg := h.fails("read_attachment", map[string]any{"message_id": mid, "attachment_id": "../../sendMail?x=${secret}#top"})
+	assert.Contains(t, msg, "ErrorInvalidIdMalformed")
+
+	req := h.lastGraph("/v1.0/me/messages/")
+	assert.True(t, strings.HasSuffix(req.RawPath, "/attachments/..%2F..%2FsendMail%3Fx=$%7Bsecret%7D%23top"), req.RawPath)
+	assert.Empty(t, req.Query.Get("x"), "nothing leaks into the query")
+	assert.Empty(t, h.graph("/v1.0/me/sendMail"))
+	assert.Len(t, h.graph("/v1.0/me/messages/"+mid+"/attachments/"), 1, "no $value after a failed lookup")
+}
+
+func TestReadAttachmentReturnsABinaryFileAsABlobResource(t *testing.T) {
+	h := newHarness(t)
+	res, out := h.read("image001.png", nil)
+
+	assert.Empty(t, out.Format)
+	assert.Empty(t, out.Content)
+	var blob *mcp.BlobResourceContents
+	for _, c := range res.Content {
+		if r, ok := c.(mcp.EmbeddedResource); ok {
+			b, isBlob := r.Resource.(mcp.BlobResourceContents)
+			require.True(t, isBlob, "%T", r.Resource)
+			blob = &b
+		}
+	}
+	require.NotNil(t, blob, "an embedded resource")
+	assert.Equal(t, "image/png", blob.MIMEType)
+	assert.Equal(t, out.ResourceURI, blob.URI)
+	assert.True(t, strings.HasPrefix(blob.URI, "outlook://messages/"), blob.URI)
+	data, err := base64.StdEncoding.DecodeString(blob.Blob)
+	require.NoError(t, err)
+	assert.True(t, bytes.HasPrefix(data, []byte("\x89PNG\r\n\x1a\n")))
+
+	text := textOf(res)
+	assert.Contains(t, text, "image001.png (image/png, 262 B) [inline]")
+	assert.Contains(t, text, "The file's bytes follow as an embedded resource")
+	assert.NotContains(t, text, blob.Blob[:24], "no base64 in the text")
+	assert.NotContains(t, text, "iVBORw0KGgo")
+}
+
+func TestReadAttachmentDescribesAttachedItemsWithoutDownloading(t *testing.T) {
+	h := newHarness(t)
+	res, out := h.read("RE: MOU - final wording", nil)
+	assert.Equal(t, "item", out.Kind)
+	assert.Empty(t, out.Content)
+	text := textOf(res)
+	assert.Contains(t, text, "RE: MOU - final wording (attached Outlook item, e.g. an email")
+	assert.Contains(t, text, "not a file: read_attachment reads only file attachments")
+
+	res, _ = h.read("Interview recording.mp4", nil)
+	assert.Contains(t, textOf(res), "a link to a file in the cloud")
+	for _, r := range h.graph("/v1.0/me/messages/") {
+		assert.False(t, strings.HasSuffix(r.Path, "/$value"), "no bytes asked for: %s", r.Path)
+	}
+}
+
+func TestReadAttachmentRefusesAnOversizedFileWithoutDownloading(t *testing.T) {
+	h := newHarness(t)
+	mid, a := h.attachment("atlas-beta-events-raw.csv")
+	require.Greater(t, a.Size, 25<<20)
+
+	msg := h.fails("read_attachment", map[string]any{"message_id": mid, "attachment_id": a.ID})
+	assert.Equal(t, `read_attachment: "atlas-beta-events-raw.csv" is 26.0 MB; read_attachment downloads at most 25.0 MB to extract text. Nothing was downloaded: the user can open it in Outlook.`, msg)
+	assert.False(t, strings.HasSuffix(h.lastGraph("/v1.0/me/messages/").Path, "/$value"), "the size was checked first")
+}
+
+func TestReadAttachmentNeedsMailRead(t *testing.T) {
+	h := newHarness(t, withScopes("User.Read", "Mail.ReadBasic"))
+	msg := h.fails("read_attachment", map[string]any{"message_id": "AAMkAGI2TG93AAA=", "attachment_id": "AAMkAGI2TG93AAA="})
+	assert.Contains(t, msg, "read_attachment needs the Microsoft Graph delegated permission Mail.Read")
+	assert.Empty(t, h.graph("/v1.0/me/messages"))
+}
+
+func TestReadAttachmentReportsAnUnreadableFile(t *testing.T) {
+	h := newHarness(t)
+	mid, a := h.attachment("Atlas pricing v7.pdf") // the sample mailbox only describes this one: its bytes are no real PDF
+	msg := h.fails("read_attachment", map[string]any{"message_id": mid, "attachment_id": a.ID})
+	assert.True(t, strings.HasPrefix(msg, `read_attachment: cannot read the text of "Atlas pricing v7.pdf": not a readable PDF (`), msg)
+}

@@ -1,0 +1,186 @@
+package tools
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"fmt"
+	"hash/crc32"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// extractAll extracts up to limit characters of data.
+func extractAll(t *testing.T, format string, data []byte, limit int) (string, *textSink, error) {
+	t.Helper()
+	sink := newTextSink(limit)
+	start := time.Now()
+	note, err := extract(context.Background(), format, data, sink)
+	assert.Less(t, time.Since(start), 5*time.Second, "extraction must stay cheap on hostile input")
+	return note, sink, err
+}
+
+// testPDF writes a PDF with the given objects (1 0 obj is the catalog)
+// and a correct cross-reference table.
+func testPDF(objs ...string) []byte {
+	var b bytes.Buffer
+	b.WriteString("%PDF-1.4\n")
+	offsets := make([]int, len(objs))
+	for i, o := range objs {
+		offsets[i] = b.Len()
+		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
+	}
+	xref := b.Len()
+	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
+	for _, off := range offsets {
+		fmt.Fprintf(&b, "%010d 00000 n \n", off)
+	}
+	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, xref)
+	return b.Bytes()
+}
+
+func stream(dict, content string) string {
+	return fmt.Sprintf("<< /Length %d %s >>\nstream\n%sendstream", len(content), dict, content)
+}
+
+const pdfFont = "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"
+
+func TestExtractPDFSurvivesHostileFiles(t *testing.T) {
+	// Not a PDF at all.
+	_, _, err := extractAll(t, formatPDF, []byte("%PDF-1.4\nthis is not a pdf"), 1000)
+	assert.ErrorContains(t, err, "not a readable PDF")
+
+	// A content stream the parser cannot decode makes it panic: the page
+	// is reported, not the server brought down.
+	broken := testPDF("<< /Type /Catalog /Pages 2 0 R >>",
+		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"<< /Type /Page /Parent 2 0 R /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
+		stream("/Filter /NoSuchFilter", "BT /F1 12 Tf (hidden) Tj ET\n"), pdfFont)
+	_, _, err = extractAll(t, formatPDF, broken, 1000)
+	assert.EqualError(t, err, "no page of the PDF could be read")
+
+	// A page tree that contains itself and claims a billion pages ends.
+	loop := testPDF("<< /Type /Catalog /Pages 2 0 R >>",
+		"<< /Type /Pages /Kids [2 0 R 3 0 R 2 0 R] /Count 1000000000 >>",
+		"<< /Type /Page /Parent 2 0 R /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
+		stream("", "BT /F1 12 Tf (again) Tj ET\n"), pdfFont)
+	_, sink, err := extractAll(t, formatPDF, loop, 1_000_000)
+	require.NoError(t, err)
+	assert.LessOrEqual(t, strings.Count(sink.from(0), "again"), maxPDFPages)
+}
+
+func TestExtractPDFStopsOnceItHasEnoughText(t *testing.T) {
+	line := "BT /F1 12 Tf (" + strings.Repeat("x", 80) + ") Tj ET\n"
+	pdf := testPDF("<< /Type /Catalog /Pages 2 0 R >>",
+		"<< /Type /Pages /Kids [3 0 R 3 0 R 3 0 R] /Count 3 >>",
+		"<< /Type /Page /Parent 2 0 R /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
+		stream("", strings.Repeat(line, 1000)), pdfFont)
+	_, sink, err := extractAll(t, formatPDF, pdf, 100)
+	require.NoError(t, err)
+	assert.True(t, sink.full)
+	assert.Equal(t, 100, sink.n)
+}
+
+func TestExtractWordDocument(t *testing.T) {
+	doc := wordDoc(t, `<w:p><w:pPr><w:tabs><w:tab w:val="left" w:pos="720"/></w:tabs></w:pPr><w:r><w:t>Name</w:t></w:r><w:r><w:tab/><w:t xml:space="preserve">Ann </w:t></w:r></w:p>`+
+		`<w:p><w:r><w:t>line one</w:t><w:br/><w:t>line two</w:t></w:r><w:del><w:r><w:delText>gone</w:delText></w:r></w:del></w:p>`)
+	_, sink, err := extractAll(t, formatDOCX, doc, 1000)
+	require.NoError(t, err)
+	assert.Equal(t, "Name\tAnn\nline one\nline two", sink.from(0), "a tab stop definition is no tab; deleted text is left out")
+
+	// Much text stops at the limit, without reading the rest.
+	big := wordDoc(t, strings.Repeat("<w:p><w:r><w:t>"+strings.Repeat("all work and no play ", 50)+"</w:t></w:r></w:p>", 20000))
+	_, sink, err = extractAll(t, formatDOCX, big, 5000)
+	require.NoError(t, err)
+	assert.True(t, sink.full)
+	assert.Equal(t, 5000, sink.n)
+
+	// A zip whose document.xml claims to be a terabyte is not opened.
+	var b bytes.Buffer
+	z := zip.NewWriter(&b)
+	body := []byte("<w:document/>")
+	w, err := z.CreateRaw(&zip.FileHeader{Name: "word/document.xml", Method: zip.Store, CRC32: crc32.ChecksumIEEE(body),
+		CompressedSize64: uint64(len(body)), UncompressedSize64: 1 << 40})
+	require.NoError(t, err)
+	_, _ = w.Write(body)
+	require.NoError(t, z.Close())
+	_, _, err = extractAll(t, formatDOCX, b.Bytes(), 1000)
+	assert.ErrorContains(t, err, "too large to read")
+
+	_, _, err = extractAll(t, formatDOCX, []byte("PK\x03\x04 not really"), 1000)
+	assert.ErrorContains(t, err, "not a readable Word document")
+	_, _, err = extractAll(t, formatDOCX, zipOf(t, "word/other.xml", "<x/>"), 1000)
+	assert.EqualError(t, err, "not a Word document: it has no word/document.xml")
+	_, _, err = extractAll(t, formatDOCX, zipOf(t, "word/document.xml", "<w:document><w:p>"), 1000)
+	assert.ErrorContains(t, err, "the Word document is malformed")
+}
+
+func wordDoc(t *testing.T, body string) []byte {
+	return zipOf(t, "word/document.xml", `<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>`+body+`</w:body></w:document>`)
+}
+
+func zipOf(t *testing.T, name, content string) []byte {
+	var b bytes.Buffer
+	z := zip.NewWriter(&b)
+	w, err := z.Create(name)
+	require.NoError(t, err)
+	_, _ = w.Write([]byte(content))
+	require.NoError(t, z.Close())
+	return b.Bytes()
+}
+
+func TestExtractHTML(t *testing.T) {
+	page := `<html><head><title>Invoice</title><style>p {color: red}</style><script>alert("x")</script></head>
+<body><h1>Invoice  #42</h1><p>Dear&nbsp;Ann,<br>see   the
+<a href="https://contoso.com/pay">payment page</a> or <a href="https://contoso.com">https://contoso.com</a>.</p>
+<ul><li>Item one</li><li>Item two</li></ul><table><tr><td>Total</td><td>$10</td></tr></table><img src="cid:x" alt="logo"><pre>a   b
+  c</pre></body></html>`
+	_, sink, err := extractAll(t, formatHTML, []byte(page), 10000)
+	require.NoError(t, err)
+	assert.Equal(t, "Invoice #42\n\nDear Ann,\nsee the payment page <https://contoso.com/pay> or https://contoso.com.\n\n- Item one\n- Item two\n\nTotal\t$10\n\n[logo]\na   b\n  c", sink.from(0))
+}
+
+func TestTextSinkNormalisesWhiteSpace(t *testing.T) {
+	s := newTextSink(100)
+	require.NoError(t, s.write("  \r\n a \r\n\r\n\r\n\n b\x00\t \n"))
+	require.NoError(t, s.write("c\rd \u00a0e\n"))
+	assert.Equal(t, "a\n\n b\nc\nd  e", s.from(0))
+	assert.Equal(t, "b\nc\nd  e", s.from(4))
+	assert.Equal(t, "", s.from(50))
+	assert.False(t, s.full)
+
+	s = newTextSink(3)
+	assert.ErrorIs(t, s.write("abcd"), errSinkFull)
+	assert.True(t, s.full)
+	assert.Equal(t, "abc", s.from(0))
+}
+
+func TestDecodeText(t *testing.T) {
+	assert.Equal(t, "café", decodeText([]byte("\xef\xbb\xbfcafé")))
+	assert.Equal(t, "café", decodeText([]byte("caf\xe9")), "Latin-1 when not UTF-8")
+	assert.Equal(t, "a,b", decodeText([]byte("\xff\xfea\x00,\x00b\x00")), "UTF-16LE")
+	assert.Equal(t, "a,b", decodeText([]byte("\xfe\xff\x00a\x00,\x00b")), "UTF-16BE")
+}
+
+func TestFormatOf(t *testing.T) {
+	for _, tc := range []struct{ name, contentType, want string }{
+		{"report.pdf", "application/pdf", formatPDF},
+		{"report.pdf", "application/octet-stream", formatPDF},
+		{"Plan.DOCX", "", formatDOCX},
+		{"x", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", formatDOCX},
+		{"page", "TEXT/HTML; charset=utf-8", formatHTML},
+		{"invite.ics", "application/octet-stream", formatCalendar},
+		{"data.csv", "application/vnd.ms-excel", formatText},
+		{"notes", "text/plain; charset=utf-8", formatText},
+		{"data", "application/vnd.api+json", formatText},
+		{"photo.png", "image/png", ""},
+		{"archive.zip", "application/zip", ""},
+		{"sheet.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ""},
+	} {
+		assert.Equal(t, tc.want, formatOf(tc.name, tc.contentType), "%s %s", tc.name, tc.contentType)
+	}
+}
