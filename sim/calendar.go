@@ -50,12 +50,18 @@ type event struct {
 	recur                                   *recurrence
 	created                                 time.Time
 	changeKey, plain                        string
+	reminder                                *int // reminderMinutesBeforeStart; nil = Outlook's default
+	// exceptions are a series' occurrences changed on their own (moved,
+	// answered, cancelled), by day (occurrenceDay).
+	exceptions map[string]*event
+	deleted    bool // an exception: the occurrence was cancelled or declined
 }
 
 // instance is an event as a listing shows it: a single instance, a series
 // master, or one occurrence of a series.
 type instance struct {
-	ev         *event
+	ev         *event    // an occurrence: its exception, or the series
+	series     *event    // an occurrence: its series master
 	kind       string    // singleInstance, seriesMaster, occurrence
 	day        time.Time // occurrence: its day
 	start, end time.Time
@@ -64,11 +70,10 @@ type instance struct {
 // id is the instance's id in the requested form; an occurrence's derives
 // from its master's and its day.
 func (in instance) id(immutable bool) string {
-	master := pickID(immutable, in.ev.id, in.ev.immID)
 	if in.kind == "occurrence" {
-		return occurrenceID(master, in.day)
+		return occurrenceID(pickID(immutable, in.series.id, in.series.immID), in.day)
 	}
-	return master
+	return pickID(immutable, in.ev.id, in.ev.immID)
 }
 
 var weekdays = map[string]time.Weekday{
@@ -139,24 +144,30 @@ func (b *mailbox) loadEvent(re rawEvent, c clock) (*event, error) {
 		}
 		e.attendees = append(e.attendees, a)
 	}
-	if e.iCalUID == "" {
-		e.iCalUID = fmt.Sprintf("040000008200E00074C5B7101A82E00800000000%016X000000000000000010000000%016X", hash64("uid", re.ID), hash64("uid2", re.ID))
-	}
-	if e.online {
-		oid := b.me.ID
-		e.joinURL = "https://teams.microsoft.com/l/meetup-join/19%3ameeting_" +
-			strings.TrimRight(base64.StdEncoding.EncodeToString([]byte(derivedID("", "teams", re.ID)[:36])), "=") +
-			"%40thread.v2/0?context=%7b%22Tid%22%3a%22" + tenantID + "%22%2c%22Oid%22%3a%22" + oid + "%22%7d"
-	}
 	if re.Recurrence != nil {
 		if e.recur, err = loadRecurrence(re.Recurrence, e, c); err != nil {
 			return nil, fmt.Errorf("recurrence: %w", err)
 		}
 	}
-	e.plain = e.body.plain()
-	e.changeKey = derivedID("DwAAABYAAAC", "changekey", re.ID)[:40]
-	e.immID = immutableID(re.ID)
+	b.finishEvent(e)
 	return e, nil
+}
+
+// finishEvent derives what an event's fields imply: ids, Teams link, text.
+func (b *mailbox) finishEvent(e *event) {
+	if e.iCalUID == "" {
+		e.iCalUID = fmt.Sprintf("040000008200E00074C5B7101A82E00800000000%016X000000000000000010000000%016X", hash64("uid", e.id), hash64("uid2", e.id))
+	}
+	if e.online && e.joinURL == "" {
+		e.joinURL = "https://teams.microsoft.com/l/meetup-join/19%3ameeting_" +
+			strings.TrimRight(base64.StdEncoding.EncodeToString([]byte(derivedID("", "teams", e.id)[:36])), "=") +
+			"%40thread.v2/0?context=%7b%22Tid%22%3a%22" + tenantID + "%22%2c%22Oid%22%3a%22" + b.me.ID + "%22%7d"
+	}
+	e.plain = e.body.plain()
+	e.changeKey = derivedID("DwAAABYAAAC", "changekey", e.id, e.subject, e.start.String(), e.end.String(), e.response)[:40]
+	if e.immID == "" {
+		e.immID = immutableID(e.id)
+	}
 }
 
 func loadRecurrence(rr *rawRecurrence, e *event, c clock) (*recurrence, error) {
@@ -258,18 +269,36 @@ func (e *event) instances(from, to time.Time, loc *time.Location) []instance {
 		if (e.recur.rangeType == "numbered" && n > e.recur.count) || (e.recur.rangeType == "endDate" && day.After(e.recur.endDate)) {
 			break
 		}
-		if s, en := e.span(day, loc); overlaps(s, en) {
-			out = append(out, instance{ev: e, kind: "occurrence", day: day, start: s, end: en})
+		if in, ok := e.occurrence(day, loc); ok && overlaps(in.start, in.end) {
+			out = append(out, in)
 		}
 	}
 	return out
 }
 
+// occurrence is the series' occurrence on day, as changed by its
+// exception if it has one; false when it was cancelled or declined.
+func (e *event) occurrence(day time.Time, loc *time.Location) (instance, bool) {
+	in := instance{ev: e, series: e, kind: "occurrence", day: day}
+	if x := e.exceptions[occurrenceDay(day)]; x != nil {
+		if x.deleted {
+			return in, false
+		}
+		in.ev = x
+		in.start, in.end = x.span(x.start.Truncate(24*time.Hour), loc)
+		return in, true
+	}
+	in.start, in.end = e.span(day, loc)
+	return in, true
+}
+
+func occurrenceDay(day time.Time) string { return day.Format("20060102") }
+
 // Occurrence ids are derived from the master's id and the day.
 const occurrenceMark = "BEAAAA"
 
 func occurrenceID(masterID string, day time.Time) string {
-	return strings.TrimSuffix(masterID, "=") + occurrenceMark + base64.RawURLEncoding.EncodeToString([]byte(day.Format("20060102"))) + "="
+	return strings.TrimSuffix(masterID, "=") + occurrenceMark + base64.RawURLEncoding.EncodeToString([]byte(occurrenceDay(day))) + "="
 }
 
 // master is the listing form of an event: a single instance or a series master.
@@ -307,6 +336,14 @@ func (b *mailbox) findInstance(id string, loc *time.Location) (instance, error) 
 			day, err := time.ParseInLocation("20060102", string(raw), time.UTC)
 			if err != nil {
 				continue
+			}
+			if x := e.exceptions[occurrenceDay(day)]; x != nil {
+				// Exceptions exist only for real occurrences; a moved one
+				// may lie outside its original day.
+				if in, ok := e.occurrence(day, loc); ok {
+					return in, nil
+				}
+				return instance{}, errNotFound
 			}
 			for _, in := range e.instances(day, day.AddDate(0, 0, 1), loc) {
 				if in.day.Equal(day) {
@@ -455,7 +492,7 @@ var eventType = &entityType[instance]{
 
 func seriesMasterID(in instance, immutable bool) string {
 	if in.kind == "occurrence" {
-		return pickID(immutable, in.ev.id, in.ev.immID)
+		return pickID(immutable, in.series.id, in.series.immID)
 	}
 	return ""
 }
@@ -492,6 +529,9 @@ func (s *Sim) eventJSON(in instance, v eventView) map[string]any {
 	reminder := 15
 	if e.allDay {
 		reminder = 1080
+	}
+	if e.reminder != nil {
+		reminder = *e.reminder
 	}
 	o := map[string]any{
 		"@odata.etag":                etag(e.changeKey),

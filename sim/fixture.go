@@ -46,6 +46,7 @@ type rawFixture struct {
 	Contacts        []rawContact  `json:"contacts"`
 	People          []rawPerson   `json:"people"`
 	Users           []user        `json:"users"`
+	Schedules       []rawSchedule `json:"schedules"` // free/busy of the user and colleagues (schedule.go)
 }
 
 type rawFolder struct {
@@ -185,6 +186,7 @@ type mailbox struct {
 	contacts        []*contact
 	people          []*person
 	users           []*user
+	schedules       map[string]*schedule // by lower-case address
 }
 
 // clock resolves the fixture's relative times.
@@ -381,6 +383,9 @@ func loadMailbox(data []byte, now time.Time) (*mailbox, error) {
 			return nil, err
 		}
 		b.users = append(b.users, &raw.Users[i])
+	}
+	if err := b.loadSchedules(raw.Schedules, c); err != nil {
+		return nil, err
 	}
 	return b, nil
 }

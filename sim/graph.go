@@ -89,6 +89,10 @@ var (
 	scopesUsers    = []string{"User.ReadBasic.All", "User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"}
 	scopesMe       = append([]string{"User.Read", "User.ReadWrite"}, scopesUsers...)
 
+	scopesCalWrite    = []string{"Calendars.ReadWrite"}
+	scopesSchedule    = []string{"Calendars.Read", "Calendars.ReadWrite"}
+	scopesMeetingTime = []string{"Calendars.Read.Shared", "Calendars.ReadWrite.Shared"}
+
 	scopesContactsWrite = []string{"Contacts.ReadWrite"}
 	scopesSettingsRead  = []string{"MailboxSettings.Read", "MailboxSettings.ReadWrite"}
 	scopesSettingsWrite = []string{"MailboxSettings.ReadWrite"}
@@ -129,6 +133,16 @@ var routes = []route{
 	ep("GET", "me/events", scopesCalRead, errAccessDenied, (*Sim).listEvents),
 	ep("GET", "me/calendars/{calendar}/events", scopesCalRead, errAccessDenied, (*Sim).listEvents),
 	ep("GET", "me/events/{id}", scopesCalRead, errAccessDenied, (*Sim).getEvent),
+
+	ep("POST", "me/events", scopesCalWrite, errAccessDenied, (*Sim).createEvent),
+	ep("POST", "me/calendars/{calendar}/events", scopesCalWrite, errAccessDenied, (*Sim).createEvent),
+	ep("PATCH", "me/events/{id}", scopesCalWrite, errAccessDenied, (*Sim).updateEvent),
+	ep("POST", "me/events/{id}/cancel", scopesCalWrite, errAccessDenied, (*Sim).cancelEvent),
+	ep("POST", "me/events/{id}/accept", scopesCalWrite, errAccessDenied, respondEvent("accept")),
+	ep("POST", "me/events/{id}/tentativelyAccept", scopesCalWrite, errAccessDenied, respondEvent("tentativelyAccept")),
+	ep("POST", "me/events/{id}/decline", scopesCalWrite, errAccessDenied, respondEvent("decline")),
+	ep("POST", "me/calendar/getSchedule", scopesSchedule, errAccessDenied, (*Sim).getSchedule),
+	ep("POST", "me/findMeetingTimes", scopesMeetingTime, errAccessDenied, (*Sim).findMeetingTimes),
 
 	ep("GET", "me/contacts", scopesContacts, errAccessDenied, (*Sim).listContacts),
 	ep("GET", "me/contacts/{id}", scopesContacts, errAccessDenied, (*Sim).getContact),
@@ -256,16 +270,19 @@ var queryOptions = []string{"$select", "$filter", "$orderby", "$top", "$skip", "
 
 // scopeImplies lists the permissions a granted scope includes.
 var scopeImplies = map[string][]string{
-	"mail.readwrite":          {"mail.read", "mail.readbasic"},
-	"mail.read":               {"mail.readbasic"},
-	"calendars.readwrite":     {"calendars.read", "calendars.readbasic"},
-	"calendars.read":          {"calendars.readbasic"},
-	"contacts.readwrite":      {"contacts.read"},
-	"people.read.all":         {"people.read"},
-	"user.readwrite":          {"user.read"},
-	"user.readwrite.all":      {"user.read.all", "user.readbasic.all"},
-	"user.read.all":           {"user.readbasic.all"},
-	"directory.readwrite.all": {"directory.read.all"},
+	"mail.readwrite":      {"mail.read", "mail.readbasic"},
+	"mail.read":           {"mail.readbasic"},
+	"calendars.readwrite": {"calendars.read", "calendars.readbasic"},
+	"calendars.read":      {"calendars.readbasic"},
+	// The .Shared scopes are a separate pair: Calendars.ReadWrite does not
+	// grant Calendars.Read.Shared, nor the reverse.
+	"calendars.readwrite.shared": {"calendars.read.shared"},
+	"contacts.readwrite":         {"contacts.read"},
+	"people.read.all":            {"people.read"},
+	"user.readwrite":             {"user.read"},
+	"user.readwrite.all":         {"user.read.all", "user.readbasic.all"},
+	"user.read.all":              {"user.readbasic.all"},
+	"directory.readwrite.all":    {"directory.read.all"},
 
 	"mailboxsettings.readwrite": {"mailboxsettings.read"},
 }

@@ -25,7 +25,7 @@ import (
 const DefaultSecretKey = "7d3f2c1a-9b4e-4f6a-8c2d-5e1b0a9f3c74"
 
 // DefaultScopes are the delegated Graph permissions granted by default.
-var DefaultScopes = []string{"User.Read", "Mail.ReadWrite", "Mail.Send", "Calendars.ReadWrite", "Contacts.ReadWrite", "MailboxSettings.ReadWrite", "People.Read", "User.ReadBasic.All", "offline_access"}
+var DefaultScopes = []string{"User.Read", "Mail.ReadWrite", "Mail.Send", "Calendars.ReadWrite", "Calendars.ReadWrite.Shared", "Contacts.ReadWrite", "MailboxSettings.ReadWrite", "People.Read", "User.ReadBasic.All", "offline_access"}
 
 // ScopeFormat is how Microsoft's token response spells the granted scopes
 // (credentials.raw.scope): both forms are seen in the wild.

@@ -118,13 +118,19 @@ func q(pairs ...string) string {
 
 func (s *Sim) messageBySubject(t testing.TB, subject string) *message {
 	t.Helper()
-	for _, m := range s.box.messages {
-		if m.subject == subject {
-			return m
+	return bySubject(t, s.box.messages, subject, func(m *message) string { return m.subject })
+}
+
+// bySubject finds the item with the given subject, or fails the test.
+func bySubject[T any](t testing.TB, items []T, subject string, subjectOf func(T) string) T {
+	t.Helper()
+	for _, it := range items {
+		if subjectOf(it) == subject {
+			return it
 		}
 	}
-	t.Fatalf("no message %q", subject)
-	return nil
+	t.Fatalf("no %T with subject %q", *new(T), subject)
+	return *new(T)
 }
 
 const q4Subject = `O'Brien's "Q4" plan – please review before Thursday`

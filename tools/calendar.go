@@ -75,13 +75,9 @@ var listEvents = define("list_events",
 		if err != nil {
 			return nil, err
 		}
-		zone := strings.TrimSpace(in.TimeZone)
-		if zone == "" {
-			zone = "UTC"
-		}
-		loc, err := time.LoadLocation(zone)
-		if err != nil || zone == "Local" {
-			return nil, argError("time_zone", "%q is not an IANA time zone name (e.g. Europe/Berlin, America/New_York, UTC)", in.TimeZone)
+		zone, loc, err := timeZoneArg(in.TimeZone)
+		if err != nil {
+			return nil, err
 		}
 		start, _, err := parseTime("start", in.Start, loc)
 		if err != nil {
@@ -105,31 +101,68 @@ var listEvents = define("list_events",
 		query := url.Values{
 			"startDateTime": {start.Format(time.RFC3339)},
 			"endDateTime":   {end.Format(time.RFC3339)},
-			"$select":       {"id,subject,start,end,isAllDay,location,organizer,isOnlineMeeting,onlineMeeting,showAs,isCancelled"},
+			"$select":       {eventFields},
 			"$orderby":      {"start/dateTime"},
 			"$top":          {strconv.Itoa(limit)},
 		}
-		err = get(ctx, c, path, cur.link(path, query), query, http.Header{"Prefer": {fmt.Sprintf("outlook.timezone=%q", zone)}}, &res)
+		err = get(ctx, c, path, cur.link(path, query), query, eventHeader(zone, false), &res)
 		if err != nil {
 			return nil, err
 		}
 		out := &ListEventsResult{TimeZone: zone, Events: []Event{}, NextCursor: newCursor("list_events", in, path, query, res.NextLink)}
 		for _, e := range res.Value {
-			ev := Event{
-				ID: e.ID, Subject: e.Subject, Start: eventTime(e.Start, loc, e.IsAllDay), End: eventTime(e.End, loc, e.IsAllDay),
-				IsAllDay: e.IsAllDay, Location: e.Location.DisplayName, IsOnlineMeeting: e.IsOnlineMeeting,
-				ShowAs: e.ShowAs, IsCancelled: e.IsCancelled,
-			}
-			if e.Organizer != nil {
-				ev.Organizer = e.Organizer.person()
-			}
-			if e.OnlineMeeting != nil {
-				ev.JoinURL = e.OnlineMeeting.JoinURL
-			}
-			out.Events = append(out.Events, ev)
+			out.Events = append(out.Events, e.event(loc))
 		}
 		return out, nil
 	})
+
+// eventFields are the properties an Event shows.
+const eventFields = "id,subject,start,end,isAllDay,location,organizer,isOnlineMeeting,onlineMeeting,showAs,isCancelled"
+
+// timeZoneArg resolves a time_zone argument: an IANA name, default UTC.
+func timeZoneArg(name string) (string, *time.Location, error) {
+	zone := strings.TrimSpace(name)
+	if zone == "" {
+		zone = "UTC"
+	}
+	loc, err := time.LoadLocation(zone)
+	if err != nil || zone == "Local" {
+		return "", nil, argError("time_zone", "%q is not an IANA time zone name (e.g. Europe/Berlin, America/New_York, UTC)", name)
+	}
+	return zone, loc, nil
+}
+
+// eventHeader asks for immutable event ids and times in zone (and, for
+// one event in full, its body as text).
+func eventHeader(zone string, textBody bool) http.Header {
+	prefer := preferImmutableID + fmt.Sprintf(", outlook.timezone=%q", zone)
+	if textBody {
+		prefer += `, outlook.body-content-type="text"`
+	}
+	return http.Header{"Prefer": {prefer}}
+}
+
+// graphDateTime is Graph's dateTimeTimeZone for t: the wall clock in
+// zone (loc) and the zone's name.
+func graphDateTime(t time.Time, loc *time.Location, zone string) graphTime {
+	return graphTime{DateTime: t.In(loc).Format("2006-01-02T15:04:05"), TimeZone: zone}
+}
+
+// event is the Event a listing shows, times in loc.
+func (e graphEvent) event(loc *time.Location) Event {
+	ev := Event{
+		ID: e.ID, Subject: e.Subject, Start: eventTime(e.Start, loc, e.IsAllDay), End: eventTime(e.End, loc, e.IsAllDay),
+		IsAllDay: e.IsAllDay, Location: e.Location.DisplayName, IsOnlineMeeting: e.IsOnlineMeeting,
+		ShowAs: e.ShowAs, IsCancelled: e.IsCancelled,
+	}
+	if e.Organizer != nil {
+		ev.Organizer = e.Organizer.person()
+	}
+	if e.OnlineMeeting != nil {
+		ev.JoinURL = e.OnlineMeeting.JoinURL
+	}
+	return ev
+}
 
 // eventTime turns Graph's wall clock + zone name into RFC 3339 with the
 // offset of the zone we asked for (a date alone for all-day events).
@@ -173,6 +206,69 @@ func (r *ListEventsResult) Text() string {
 	}
 	if r.NextCursor != "" {
 		b.WriteString("\nMore: call again with cursor=" + r.NextCursor)
+	}
+	return b.String()
+}
+
+// ---- list_calendars ----
+
+type ListCalendarsArgs struct{}
+
+type CalendarInfo struct {
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	Color     string `json:"color,omitempty"`
+	IsDefault bool   `json:"is_default"`
+	CanEdit   bool   `json:"can_edit"`
+	Owner     Person `json:"owner"`
+}
+
+type ListCalendarsResult struct {
+	Calendars []CalendarInfo `json:"calendars"`
+}
+
+var listCalendars = define("list_calendars",
+	"List the user's calendars (own and shared with them): id, name, color, whether it is the default and whether the user can add events. Pass an id as calendar_id to list_events or create_event.",
+	[]string{"Calendars.ReadBasic", "Calendars.Read", "Calendars.ReadWrite"},
+	Hints{ReadOnly: true, Idempotent: true, OpenWorld: true},
+	func(ctx context.Context, c *Call, _ ListCalendarsArgs) (*ListCalendarsResult, error) {
+		var res graphPage[struct {
+			ID                string     `json:"id"`
+			Name              string     `json:"name"`
+			Color             string     `json:"color"`
+			IsDefaultCalendar bool       `json:"isDefaultCalendar"`
+			CanEdit           bool       `json:"canEdit"`
+			Owner             graphEmail `json:"owner"`
+		}]
+		query := url.Values{"$select": {"id,name,color,isDefaultCalendar,canEdit,owner"}, "$top": {"100"}}
+		if err := get(ctx, c, "/me/calendars", "", query, nil, &res); err != nil {
+			return nil, err
+		}
+		out := &ListCalendarsResult{Calendars: []CalendarInfo{}}
+		for _, cal := range res.Value {
+			out.Calendars = append(out.Calendars, CalendarInfo{
+				ID: cal.ID, Name: cal.Name, Color: cal.Color, IsDefault: cal.IsDefaultCalendar, CanEdit: cal.CanEdit,
+				Owner: Person{Name: cal.Owner.Name, Address: cal.Owner.Address},
+			})
+		}
+		return out, nil
+	})
+
+func (r *ListCalendarsResult) Text() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d calendars:", len(r.Calendars))
+	for i, cal := range r.Calendars {
+		fmt.Fprintf(&b, "\n%d. %s", i+1, cal.Name)
+		if cal.IsDefault {
+			b.WriteString(" (default)")
+		}
+		if !cal.CanEdit {
+			b.WriteString(" (read-only)")
+		}
+		if cal.Owner.Address != "" {
+			b.WriteString("; owner " + cal.Owner.String())
+		}
+		b.WriteString("\n   id: " + cal.ID)
 	}
 	return b.String()
 }

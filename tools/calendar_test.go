@@ -17,7 +17,7 @@ func TestListEventsInATimeZone(t *testing.T) {
 	req := h.lastGraph("/v1.0/me/calendarView")
 	assert.Equal(t, "2026-11-23T00:00:00-05:00", req.Query.Get("startDateTime"), "a date is midnight in time_zone")
 	assert.Equal(t, "2026-11-30T00:00:00-05:00", req.Query.Get("endDateTime"), "an end date includes that whole day")
-	assert.Equal(t, `outlook.timezone="America/New_York"`, req.Header.Get("Prefer"))
+	assert.Equal(t, `IdType="ImmutableId", outlook.timezone="America/New_York"`, req.Header.Get("Prefer"), "ids that survive a move to another calendar")
 	assert.Equal(t, "start/dateTime", req.Query.Get("$orderby"))
 	assert.NotEmpty(t, req.Query.Get("$select"))
 

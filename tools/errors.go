@@ -71,7 +71,13 @@ func (t Tool) describe(c *Call, e *nango.Error) string {
 		}
 		msg = fmt.Sprintf("%s. Nothing was done. Retry after %.0f s, and make fewer calls at once.", who, wait)
 	case nango.KindAccessDenied:
-		if !c.Granted.Known() {
+		if t.WorkOrSchool {
+			// Graph gives a personal account the same 403 as a missing scope.
+			msg = fmt.Sprintf("Outlook denied access (%s: %s). %s works only for work or school (Microsoft 365) accounts: Graph refuses it to personal Microsoft accounts (outlook.com, hotmail.com, live.com). With a personal account, read your own calendar with list_events and ask the others for their availability.", e.Code, e.Message, t.Name)
+			if !c.Granted.Known() {
+				msg += fmt.Sprintf(" On a work or school account the likely cause is a missing permission: %s needs %s.", t.Name, strings.Join(t.Scopes, " or "))
+			}
+		} else if !c.Granted.Known() {
 			// No link here: without the granted scopes a reconnect session
 			// would ask for this tool's scope alone and drop the others.
 			need := t.needOf(c)

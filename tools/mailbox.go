@@ -36,17 +36,25 @@ type MailboxSettingsResult struct {
 	TimeFormat       string           `json:"time_format"`
 }
 
+// graphWorkingHours is Graph's workingHours, of the user or (getSchedule)
+// of a colleague.
+type graphWorkingHours struct {
+	DaysOfWeek []string `json:"daysOfWeek"`
+	StartTime  string   `json:"startTime"`
+	EndTime    string   `json:"endTime"`
+	TimeZone   struct {
+		Name string `json:"name"`
+	} `json:"timeZone"`
+}
+
+func (w graphWorkingHours) String() string {
+	return fmt.Sprintf("%s %s–%s (%s)", strings.Join(w.DaysOfWeek, ", "), clockTime(w.StartTime), clockTime(w.EndTime), w.TimeZone.Name)
+}
+
 type graphMailboxSettings struct {
-	TimeZone     string `json:"timeZone"`
-	WorkingHours struct {
-		DaysOfWeek []string `json:"daysOfWeek"`
-		StartTime  string   `json:"startTime"`
-		EndTime    string   `json:"endTime"`
-		TimeZone   struct {
-			Name string `json:"name"`
-		} `json:"timeZone"`
-	} `json:"workingHours"`
-	AutomaticRepliesSetting graphAutoReplies `json:"automaticRepliesSetting"`
+	TimeZone                string            `json:"timeZone"`
+	WorkingHours            graphWorkingHours `json:"workingHours"`
+	AutomaticRepliesSetting graphAutoReplies  `json:"automaticRepliesSetting"`
 	Language                struct {
 		Locale      string `json:"locale"`
 		DisplayName string `json:"displayName"`
@@ -81,7 +89,7 @@ var getMailboxSettings = define("get_mailbox_settings",
 		w := g.WorkingHours
 		return &MailboxSettingsResult{
 			TimeZone:         g.TimeZone,
-			WorkingHours:     fmt.Sprintf("%s %s–%s (%s)", strings.Join(w.DaysOfWeek, ", "), clockTime(w.StartTime), clockTime(w.EndTime), w.TimeZone.Name),
+			WorkingHours:     w.String(),
 			AutomaticReplies: g.AutomaticRepliesSetting.result(),
 			Language:         strings.Trim(g.Language.DisplayName+", "+g.Language.Locale, ", "),
 			DateFormat:       g.DateFormat, TimeFormat: g.TimeFormat,

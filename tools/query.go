@@ -58,14 +58,17 @@ func parseRecipient(arg, s string) (*mail.Address, error) {
 	return a, nil
 }
 
-// parseTime accepts RFC 3339 or a date alone (midnight in loc).
+// parseTime accepts RFC 3339, a wall-clock time in loc (seconds
+// optional), or a date alone (midnight in loc).
 func parseTime(arg, s string, loc *time.Location) (t time.Time, dateOnly bool, err error) {
 	s = strings.TrimSpace(s)
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t, false, nil
 	}
-	if t, err := time.ParseInLocation("2006-01-02T15:04:05", s, loc); err == nil {
-		return t, false, nil
+	for _, layout := range []string{"2006-01-02T15:04:05", "2006-01-02T15:04"} {
+		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
+			return t, false, nil
+		}
 	}
 	if t, err := time.ParseInLocation(time.DateOnly, s, loc); err == nil {
 		return t, true, nil

@@ -19,17 +19,47 @@ func names(tools []Tool) []string {
 	return out
 }
 
+func toolsetTools(set string) []Tool {
+	var out []Tool
+	for _, t := range All() {
+		if t.Toolset == set {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+func toolset(set string) []string { return names(toolsetTools(set)) }
+
+func readOnly(tools []Tool) []string {
+	var out []string
+	for _, t := range tools {
+		if t.Hints.ReadOnly {
+			out = append(out, t.Name)
+		}
+	}
+	return out
+}
+
 func TestSelectToolsets(t *testing.T) {
+	// The inventory's shape, stated once: the selections below follow from it.
+	require.Equal(t, []string{"search_mail", "get_message", "send_mail", "reply_to_message", "forward_message", "create_draft", "send_draft",
+		"list_attachments", "read_attachment", "list_mail_folders", "get_thread", "move_message", "update_message", "delete_message"}, toolset(Mail))
+	require.Equal(t, []string{"list_events", "list_calendars", "get_event", "create_event", "update_event", "cancel_event", "respond_to_event",
+		"get_free_busy", "find_meeting_times"}, toolset(Calendar))
+	require.Equal(t, []string{"find_contacts", "get_contact", "create_contact"}, toolset(Contacts))
+	require.Equal(t, []string{"get_mailbox_settings", "set_automatic_replies", "get_profile"}, toolset(Mailbox))
+
 	for _, tc := range []struct {
 		sel  Selection
 		want []string
 	}{
-		{Selection{}, []string{"search_mail", "get_message", "send_mail", "reply_to_message", "forward_message", "create_draft", "send_draft", "list_attachments", "read_attachment", "list_mail_folders", "get_thread", "move_message", "update_message", "delete_message", "list_events", "find_contacts", "get_contact", "create_contact", "get_mailbox_settings", "set_automatic_replies", "get_profile"}},
-		{Selection{Toolsets: []string{Mail}}, []string{"search_mail", "get_message", "send_mail", "reply_to_message", "forward_message", "create_draft", "send_draft", "list_attachments", "read_attachment", "list_mail_folders", "get_thread", "move_message", "update_message", "delete_message", "get_profile"}},
-		{Selection{Toolsets: []string{Calendar, Contacts}}, []string{"list_events", "find_contacts", "get_contact", "create_contact", "get_profile"}},
+		{Selection{}, names(All())},
+		{Selection{Toolsets: []string{Mail}}, append(toolset(Mail), "get_profile")},
+		{Selection{Toolsets: []string{Calendar, Contacts}}, append(append(toolset(Calendar), toolset(Contacts)...), "get_profile")},
 		{Selection{Tools: []string{"search_mail"}, Toolsets: []string{Calendar}}, []string{"search_mail", "get_profile"}},
-		{Selection{ReadOnly: true}, []string{"search_mail", "get_message", "list_attachments", "read_attachment", "list_mail_folders", "get_thread", "list_events", "find_contacts", "get_contact", "get_mailbox_settings", "get_profile"}},
-		{Selection{Toolsets: []string{Mail}, ReadOnly: true}, []string{"search_mail", "get_message", "list_attachments", "read_attachment", "list_mail_folders", "get_thread", "get_profile"}},
+		{Selection{ReadOnly: true}, readOnly(All())},
+		{Selection{Toolsets: []string{Mail}, ReadOnly: true}, append(readOnly(toolsetTools(Mail)), "get_profile")},
 	} {
 		got, err := Select(All(), tc.sel)
 		require.NoError(t, err)

@@ -7,11 +7,13 @@ package tools
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/invopop/jsonschema"
@@ -49,11 +51,20 @@ type Tool struct {
 	Scopes  []string
 	Hints   Hints
 	Toolset string // set by the inventory
+	// WorkOrSchool marks a tool whose Graph calls exist only for work or
+	// school accounts: Graph refuses them to personal Microsoft accounts.
+	WorkOrSchool bool
 
 	inputSchema  json.RawMessage
 	outputSchema json.RawMessage
 	required     []string
 	run          func(ctx context.Context, c *Call, args json.RawMessage) (Result, error)
+}
+
+// workOrSchoolOnly marks t as working only for work or school accounts.
+func workOrSchoolOnly(t Tool) Tool {
+	t.WorkOrSchool = true
+	return t
 }
 
 // Call is what a handler gets besides its arguments: the user's connection
@@ -147,7 +158,12 @@ func decodeArgs(raw json.RawMessage, required []string, v any) error {
 	case err == nil:
 		return nil
 	case errors.As(err, &typeErr):
-		return argError(typeErr.Field, "must be %s, not %s", jsonTypeName(typeErr.Type), typeErr.Value)
+		// An embedded struct's Go name leads the path: drop it.
+		field := typeErr.Field
+		for known := fieldNames(v); field != "" && !slices.Contains(known, strings.Split(field, ".")[0]); {
+			_, field, _ = strings.Cut(field, ".")
+		}
+		return argError(cmp.Or(field, typeErr.Field), "must be %s, not %s", jsonTypeName(typeErr.Type), typeErr.Value)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 		return argError(name, "is not an argument of this tool (known: %s)", strings.Join(fieldNames(v), ", "))
@@ -172,13 +188,21 @@ func jsonTypeName(t reflect.Type) string {
 	return "an object"
 }
 
-// fieldNames lists the JSON argument names of the struct v points to.
+// fieldNames lists the JSON argument names of the struct v points to,
+// those of embedded structs included.
 func fieldNames(v any) []string {
-	t := reflect.TypeOf(v).Elem()
+	return structFieldNames(reflect.TypeOf(v).Elem())
+}
+
+func structFieldNames(t reflect.Type) []string {
 	names := make([]string, 0, t.NumField())
 	for i := range t.NumField() {
-		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
-		if name != "" && name != "-" {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch {
+		case f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct:
+			names = append(names, structFieldNames(f.Type)...)
+		case name != "" && name != "-":
 			names = append(names, name)
 		}
 	}
