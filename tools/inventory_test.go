@@ -107,3 +107,16 @@ func assertTypedSchemas(t *testing.T, where string, schema map[string]any) {
 		}
 	}
 }
+
+// The whole tool surface is read by the model on every request. Measured
+// with the o200k tokenizer it is about 8,500 tokens for 29 tools (target
+// ≤ 9,000; BENCHMARKS.md); JSON runs at about 4.2 characters a token, so
+// this bound holds the line without a tokenizer in the tests.
+func TestToolSurfaceFitsTheTokenBudget(t *testing.T) {
+	h := newHarness(t)
+	res, err := h.client.ListTools(context.Background(), mcp.ListToolsRequest{})
+	require.NoError(t, err)
+	data, err := json.Marshal(res.Tools)
+	require.NoError(t, err)
+	assert.LessOrEqual(t, len(data), 37500, "tools/list is %d characters (≈ %d tokens)", len(data), len(data)*10/42)
+}

@@ -101,7 +101,7 @@ var reflector = jsonschema.Reflector{Anonymous: true, DoNotReference: true, Expa
 // schemaOf reflects T into a JSON schema fit for MCP (no $schema, no $ref,
 // additionalProperties false at the top) and returns its required
 // properties. strict keeps additionalProperties false on nested objects
-// too: right for arguments, only tokens for results.
+// and the descriptions: right for arguments, only tokens for results.
 func schemaOf[T any](strict bool) (json.RawMessage, []string) {
 	s := reflector.Reflect(new(T))
 	s.Version = ""
@@ -121,12 +121,15 @@ func schemaOf[T any](strict bool) (json.RawMessage, []string) {
 	return raw, s.Required
 }
 
-// loosen drops additionalProperties from s and the objects below it.
+// loosen drops additionalProperties and descriptions from s and the objects
+// below it: a result's meaning is in the tool's description and its text,
+// and every token of tools/list is paid on every request.
 func loosen(s *jsonschema.Schema) {
 	if s == nil {
 		return
 	}
 	s.AdditionalProperties = nil
+	s.Description = ""
 	loosen(s.Items)
 	if s.Properties != nil {
 		for p := s.Properties.Oldest(); p != nil; p = p.Next() {
