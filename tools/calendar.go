@@ -15,7 +15,7 @@ import (
 type ListEventsArgs struct {
 	Start      string `json:"start" jsonschema_description:"Window start: RFC 3339 time or a date (midnight in time_zone)."`
 	End        string `json:"end" jsonschema_description:"Window end: RFC 3339 time or a date (that whole day is included)."`
-	TimeZone   string `json:"time_zone,omitempty" jsonschema_description:"IANA zone (Europe/Berlin) for dates and the returned times. Default UTC."`
+	TimeZone   string `json:"time_zone,omitempty" jsonschema_description:"IANA zone (Europe/Berlin) or the mailbox's zone name, for dates and the returned times. Default UTC."`
 	CalendarID string `json:"calendar_id,omitempty" jsonschema_description:"Default: the user's main calendar."`
 	Limit      int    `json:"limit,omitempty" jsonschema:"minimum=1,maximum=100,default=25"`
 	Cursor     string `json:"cursor,omitempty" jsonschema_description:"next_cursor of the previous page, with the same arguments."`
@@ -119,15 +119,16 @@ var listEvents = define("list_events",
 // eventFields are the properties an Event shows.
 const eventFields = "id,subject,start,end,isAllDay,location,organizer,isOnlineMeeting,onlineMeeting,showAs,isCancelled"
 
-// timeZoneArg resolves a time_zone argument: an IANA name, default UTC.
+// timeZoneArg resolves a time_zone argument: an IANA name or the Windows
+// name get_mailbox_settings reports; default UTC.
 func timeZoneArg(name string) (string, *time.Location, error) {
 	zone := strings.TrimSpace(name)
 	if zone == "" {
 		zone = "UTC"
 	}
-	loc, err := time.LoadLocation(zone)
-	if err != nil || zone == "Local" {
-		return "", nil, argError("time_zone", "%q is not an IANA time zone name (e.g. Europe/Berlin, America/New_York, UTC)", name)
+	loc, ok := location(zone)
+	if !ok {
+		return "", nil, argError("time_zone", "%q is not a time zone name (IANA, e.g. Europe/Berlin, America/New_York, UTC)", name)
 	}
 	return zone, loc, nil
 }

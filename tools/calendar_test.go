@@ -84,7 +84,7 @@ func TestListEventsRejectsBadInput(t *testing.T) {
 		{map[string]any{"start": "2026-11-26", "end": "2026-11-25"}, `"end": must be after start`},
 		{map[string]any{"start": "2026-11-26T10:00:00Z", "end": "2026-11-26T10:00:00Z"}, `"end": must be after start`},
 		{map[string]any{"start": "next monday", "end": "2026-11-25"}, `"start"`},
-		{map[string]any{"start": "2026-11-25", "end": "2026-11-26", "time_zone": "Pacific Standard Time"}, `"time_zone"`},
+		{map[string]any{"start": "2026-11-25", "end": "2026-11-26", "time_zone": "Pacific Time"}, `"time_zone"`},
 		{map[string]any{"start": "2026-11-25", "end": "2026-11-26", "time_zone": "Mars/Olympus"}, `"time_zone"`},
 		{map[string]any{"start": "2026-11-25", "end": "2026-11-26", "limit": 101}, `"limit"`},
 	} {
@@ -99,4 +99,19 @@ func TestListEventsOfAnotherCalendarEscapesItsID(t *testing.T) {
 	assert.Contains(t, msg, "Not found")
 	r := h.lastGraph("/v1.0/me/calendars/")
 	assert.True(t, strings.HasPrefix(r.RawPath, "/v1.0/me/calendars/x%2F..%2F..%2Fevents/calendarView"), r.RawPath)
+}
+
+func TestListEventsTakesTheMailboxsWindowsZoneName(t *testing.T) {
+	h := newHarness(t)
+	var settings MailboxSettingsResult
+	h.ok("get_mailbox_settings", nil, &settings)
+	require.Equal(t, "GMT Standard Time", settings.TimeZone, "Outlook reports Windows zone names")
+
+	var res ListEventsResult
+	h.ok("list_events", map[string]any{"start": "2026-11-23", "end": "2026-11-27", "time_zone": settings.TimeZone}, &res)
+	assert.Contains(t, h.lastGraph("/v1.0/me/calendarView").Header.Get("Prefer"), `outlook.timezone="GMT Standard Time"`)
+	assert.Equal(t, "2026-11-23T00:00:00Z", h.lastGraph("/v1.0/me/calendarView").Query.Get("startDateTime"), "London is on UTC in November")
+	require.NotEmpty(t, res.Events)
+	_, err := time.Parse(time.RFC3339, res.Events[0].Start)
+	assert.NoError(t, err, "times carry an offset: %s", res.Events[0].Start)
 }

@@ -115,7 +115,7 @@ func TestCreateEventRejectsBadInput(t *testing.T) {
 		{base(map[string]any{"end": "2026-11-30T09:00"}), `"end": must be after start`},
 		{base(map[string]any{"end": "2026-11-30T10:00"}), `"end": must be after start`},
 		{base(map[string]any{"start": "tomorrow"}), `"start"`},
-		{base(map[string]any{"time_zone": "Pacific Standard Time"}), `"time_zone"`},
+		{base(map[string]any{"time_zone": "Pacific Time"}), `"time_zone"`},
 		{base(map[string]any{"attendees": []map[string]any{{"address": "kenji"}}}), `"attendees": "kenji" is not an email address`},
 		{base(map[string]any{"attendees": []map[string]any{{"address": "a@contoso.com", "type": "resource"}}}), `"attendees": type must be required or optional`},
 		{base(map[string]any{"attendees": []string{"a@contoso.com"}}), `"attendees"`},

@@ -119,10 +119,10 @@ func (g graphAutoReplies) result() AutomaticReplies {
 }
 
 // zonedTime renders a Graph dateTimeTimeZone as RFC 3339 when its zone is
-// an IANA one (UTC included), else as the wall-clock time and zone name.
+// known, else as the wall-clock time and zone name.
 func zonedTime(t graphTime) string {
-	loc, err := time.LoadLocation(t.TimeZone)
-	if err != nil || t.TimeZone == "" || t.TimeZone == "Local" {
+	loc, ok := location(t.TimeZone)
+	if !ok {
 		return strings.TrimSuffix(strings.TrimRight(t.DateTime, "0"), ".") + " " + t.TimeZone
 	}
 	return eventTime(t, loc, false)
