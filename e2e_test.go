@@ -647,6 +647,73 @@ var scenarios = []scenario{
 		assert.Equal(t, subject, msg.structured["subject"])
 		assert.Contains(t, msg.text, "Subject: "+subject)
 	}},
+	{name: "EveryToolAnswers", run: func(t *testing.T, e *env) {
+		// Every tool once, with ids taken from earlier answers, as a model
+		// would chain them: each must succeed through this transport.
+		called := map[string]bool{}
+		ok := func(name string, args map[string]any) map[string]any {
+			t.Helper()
+			called[name] = true
+			return e.ok(t, name, args).structured
+		}
+		first := func(m map[string]any, list, field string) string {
+			t.Helper()
+			items, _ := m[list].([]any)
+			require.NotEmpty(t, items, "%s in %v", list, m)
+			v, _ := items[0].(map[string]any)[field].(string)
+			require.NotEmpty(t, v, "%s[0].%s", list, field)
+			return v
+		}
+		msg := first(ok("search_mail", map[string]any{"query": "Q4 plan", "limit": 1}), "messages", "id")
+		ok("get_message", map[string]any{"id": msg})
+		ok("get_thread", map[string]any{"message_id": msg})
+		att := first(ok("list_attachments", map[string]any{"message_id": msg}), "attachments", "id")
+		ok("read_attachment", map[string]any{"message_id": msg, "attachment_id": att, "max_chars": 200})
+		ok("list_mail_folders", nil)
+		ok("update_message", map[string]any{"message_id": msg, "is_read": true, "flag": "flagged"})
+		draft := ok("reply_to_message", map[string]any{"message_id": msg, "body": "Will do.", "draft_only": true})["draft_id"].(string)
+		ok("forward_message", map[string]any{"message_id": msg, "to": []string{"ann.lee@example.com"}, "draft_only": true})
+		ok("delete_message", map[string]any{"message_id": draft})
+		fresh := ok("create_draft", map[string]any{"to": []string{"ann.lee@example.com"}, "subject": "E2E draft " + e.transport, "body": "Hello"})["draft_id"].(string)
+		ok("send_draft", map[string]any{"draft_id": fresh})
+		ok("send_mail", sendArgs("E2E every tool "+e.transport))
+		ok("move_message", map[string]any{"message_id": msg, "destination": "archive"})
+
+		day := e.now().UTC().AddDate(0, 0, 1).Format(time.DateOnly)
+		week := e.now().UTC().AddDate(0, 0, 7).Format(time.DateOnly)
+		events := ok("list_events", map[string]any{"start": e.now().UTC().Format(time.DateOnly), "end": week, "limit": 100})
+		var invited string
+		for _, item := range events["events"].([]any) {
+			ev := item.(map[string]any)
+			if org, _ := ev["organizer"].(map[string]any); org["address"] != "priya.raman@contoso.com" && ev["is_cancelled"] != true {
+				invited = ev["id"].(string)
+				break
+			}
+		}
+		require.NotEmpty(t, invited, "a meeting someone else organised")
+		ok("list_calendars", nil)
+		ok("get_event", map[string]any{"event_id": invited})
+		ok("respond_to_event", map[string]any{"event_id": invited, "response": "tentative", "send_response": false})
+		created := ok("create_event", map[string]any{"subject": "E2E " + e.transport, "start": day + "T15:00:00Z", "end": day + "T15:30:00Z",
+			"attendees": []map[string]any{{"address": "daniel.obrien@contoso.com", "type": "required"}}, "is_online_meeting": true})
+		eventID, _ := created["id"].(string)
+		require.NotEmpty(t, eventID, "created event id: %v", created)
+		ok("update_event", map[string]any{"event_id": eventID, "location": "Room 1"})
+		ok("cancel_event", map[string]any{"event_id": eventID, "comment": "Not needed after all."})
+		ok("get_free_busy", map[string]any{"emails": []string{"daniel.obrien@contoso.com"}, "start": day, "end": week})
+		ok("find_meeting_times", map[string]any{"attendees": []string{"daniel.obrien@contoso.com"}, "duration_minutes": 30})
+
+		contact := first(ok("find_contacts", map[string]any{"query": "Amma"}), "contacts", "id")
+		ok("get_contact", map[string]any{"contact_id": contact})
+		ok("create_contact", map[string]any{"name": "Ann Lee", "emails": []string{"ann.lee@example.com"}})
+		ok("get_mailbox_settings", nil)
+		ok("set_automatic_replies", map[string]any{"status": "disabled"})
+		ok("get_profile", nil)
+
+		for _, name := range wantTools {
+			assert.True(t, called[name], "%s was not exercised", name)
+		}
+	}},
 	{name: "CalendarContactsProfile", run: func(t *testing.T, e *env) {
 		today := e.now().UTC()
 		events := e.ok(t, "list_events", map[string]any{"start": today.Format(time.DateOnly), "end": today.AddDate(0, 0, 14).Format(time.DateOnly), "time_zone": "Europe/London"})
