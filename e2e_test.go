@@ -200,6 +200,8 @@ func startHTTPServer(t *testing.T, st setup, token string) *httpServer {
 type mcpClient interface {
 	listTools(ctx context.Context) ([]toolInfo, error)
 	callTool(ctx context.Context, name string, args map[string]any) (*toolResult, error)
+	// getPrompt lists the prompts, then gets one: its names and its text.
+	getPrompt(ctx context.Context, name string, args map[string]string) (names []string, text string, err error)
 	protocolVersion() string
 	// close ends the session (and over stdio waits for the server to exit).
 	// It is idempotent; cleanup calls it too.
@@ -305,6 +307,28 @@ func (m *mcpGoClient) callTool(ctx context.Context, name string, args map[string
 	return out, err
 }
 
+func (m *mcpGoClient) getPrompt(ctx context.Context, name string, args map[string]string) ([]string, string, error) {
+	list, err := m.c.ListPrompts(ctx, mcpgo.ListPromptsRequest{})
+	if err != nil {
+		return nil, "", err
+	}
+	var names []string
+	for _, p := range list.Prompts {
+		names = append(names, p.Name)
+	}
+	res, err := m.c.GetPrompt(ctx, mcpgo.GetPromptRequest{Params: mcpgo.GetPromptParams{Name: name, Arguments: args}})
+	if err != nil {
+		return names, "", err
+	}
+	var text string
+	for _, msg := range res.Messages {
+		if tc, ok := msg.Content.(mcpgo.TextContent); ok {
+			text += tc.Text
+		}
+	}
+	return names, text, nil
+}
+
 // The official Go SDK's client.
 
 type goSDKClient struct {
@@ -377,6 +401,28 @@ func (g *goSDKClient) callTool(ctx context.Context, name string, args map[string
 	}
 	out.structured, err = asObject(res.StructuredContent)
 	return out, err
+}
+
+func (g *goSDKClient) getPrompt(ctx context.Context, name string, args map[string]string) ([]string, string, error) {
+	list, err := g.cs.ListPrompts(ctx, nil)
+	if err != nil {
+		return nil, "", err
+	}
+	var names []string
+	for _, p := range list.Prompts {
+		names = append(names, p.Name)
+	}
+	res, err := g.cs.GetPrompt(ctx, &sdk.GetPromptParams{Name: name, Arguments: args})
+	if err != nil {
+		return names, "", err
+	}
+	var text string
+	for _, m := range res.Messages {
+		if tc, ok := m.Content.(*sdk.TextContent); ok {
+			text += tc.Text
+		}
+	}
+	return names, text, nil
 }
 
 // asObject turns structured content, however a client decoded it, into a map.
@@ -713,6 +759,16 @@ var scenarios = []scenario{
 		for _, name := range wantTools {
 			assert.True(t, called[name], "%s was not exercised", name)
 		}
+	}},
+	{name: "PromptsServed", run: func(t *testing.T, e *env) {
+		names, text, err := e.c.getPrompt(callCtx(t), "follow_up", map[string]string{"days": "3"})
+		require.NoError(t, err)
+		slices.Sort(names)
+		assert.Equal(t, []string{"daily_briefing", "draft_reply", "follow_up", "schedule_meeting", "triage_inbox"}, names)
+		assert.Contains(t, text, "search_mail")
+		assert.Contains(t, text, "get_thread")
+		_, _, err = e.c.getPrompt(callCtx(t), "follow_up", map[string]string{"days": "-2"})
+		assert.ErrorContains(t, err, `"days"`, "a bad argument is named")
 	}},
 	{name: "CalendarContactsProfile", run: func(t *testing.T, e *env) {
 		today := e.now().UTC()
