@@ -189,17 +189,24 @@ func buildServer(cfg nango.Config, connectionID string, o options, logger *slog.
 	if err != nil {
 		return nil, fmt.Errorf("NANGO_SECRET_KEY/NANGO_HOST: %w", err)
 	}
-	s := tools.NewServer(buildVersion(), tools.Deps{
+	deps := tools.Deps{
 		Nango:           client,
 		ConnectionID:    func(context.Context) (string, error) { return connectionID, nil },
 		Logger:          logger,
 		HideUnavailable: o.hide,
-	}, selected)
+	}
+	s := tools.NewServer(buildVersion(), deps, selected)
 	names := make([]string, len(selected))
 	for i, t := range selected {
 		names[i] = t.Name
 	}
 	s.AddPrompts(prompts.For(names)...) // also announces the prompts capability
+	if o.hide {
+		// A prompt whose tools are hidden would send the model to them.
+		server.WithPromptFilter(prompts.OnlyUsable(func(ctx context.Context) func(string) bool {
+			return deps.Usable(ctx, selected)
+		}))(s)
+	}
 	return s, nil
 }
 

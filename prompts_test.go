@@ -15,17 +15,25 @@ import (
 )
 
 // The server lists a prompt exactly when it lists every tool the prompt
-// names, whatever the tool selection. (prompts/prompts_test.go checks the
-// prompts themselves, and that every tool they name exists.)
+// names, whatever the tool selection, and with --hide-unavailable whatever
+// the granted scopes. (prompts/prompts_test.go checks the prompts
+// themselves, and that every tool they name exists.)
 func TestServerOffersThePromptsItsToolsSupport(t *testing.T) {
-	for name, sel := range map[string]tools.Selection{
-		"all":       {},
-		"read-only": {ReadOnly: true},
-		"mail":      {Toolsets: []string{tools.Mail}},
-		"calendar":  {Toolsets: []string{tools.Calendar}},
+	const fewScopes = "User.Read Mail.Read Calendars.Read MailboxSettings.Read"
+	for name, o := range map[string]options{
+		"all":                  {},
+		"read-only":            {selection: tools.Selection{ReadOnly: true}},
+		"mail":                 {selection: tools.Selection{Toolsets: []string{tools.Mail}}},
+		"calendar":             {selection: tools.Selection{Toolsets: []string{tools.Calendar}}},
+		"hidden by scopes":     {hide: true, sandboxScopes: fewScopes},
+		"scopes, not selected": {sandboxScopes: fewScopes},
 	} {
 		t.Run(name, func(t *testing.T) {
-			srv, err := newServer(options{sandbox: true, selection: sel}, getenv(nil), slog.New(slog.DiscardHandler))
+			o.sandbox = true
+			if o.sandboxScopes == "" {
+				o.sandboxScopes = "User.Read Mail.ReadWrite Mail.Send Calendars.ReadWrite Calendars.ReadWrite.Shared Contacts.ReadWrite People.Read MailboxSettings.ReadWrite"
+			}
+			srv, err := newServer(o, getenv(nil), slog.New(slog.DiscardHandler))
 			require.NoError(t, err)
 			c, err := client.NewInProcessClient(srv)
 			require.NoError(t, err)
@@ -54,6 +62,9 @@ func TestServerOffersThePromptsItsToolsSupport(t *testing.T) {
 				got = append(got, p.Name)
 			}
 			assert.ElementsMatch(t, want, got)
+			if name == "hidden by scopes" {
+				assert.Equal(t, []string{"daily_briefing", "follow_up"}, got, "read-only scopes: only the prompts that read")
+			}
 		})
 	}
 }

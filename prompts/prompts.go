@@ -54,6 +54,23 @@ func For(offered []string) []server.ServerPrompt {
 	return serve(offered, time.Now)
 }
 
+// OnlyUsable filters a prompt listing down to the prompts whose tools the
+// caller may use (see tools.Deps.Usable), for --hide-unavailable.
+func OnlyUsable(usable func(ctx context.Context) func(tool string) bool) server.PromptFilterFunc {
+	return func(ctx context.Context, list []mcp.Prompt) []mcp.Prompt {
+		ok := usable(ctx)
+		out := list[:0:0]
+		for _, listed := range list {
+			for _, p := range All() {
+				if p.Name == listed.Name && !slices.ContainsFunc(p.Tools, func(t string) bool { return !ok(t) }) {
+					out = append(out, listed)
+				}
+			}
+		}
+		return out
+	}
+}
+
 func serve(offered []string, now func() time.Time) []server.ServerPrompt {
 	var out []server.ServerPrompt
 	for _, p := range All() {

@@ -139,28 +139,39 @@ func rawArguments(req mcp.CallToolRequest) (json.RawMessage, error) {
 }
 
 // onlyGranted filters a tool list down to what the caller's connection may
-// use. When the scopes cannot be read it hides nothing: the calls then
-// answer with the actionable error.
+// use.
 func (deps Deps) onlyGranted(tools []Tool) server.ToolFilterFunc {
-	scopes := map[string][]string{}
-	for _, t := range tools {
-		scopes[t.Name] = t.Scopes
-	}
 	return func(ctx context.Context, list []mcp.Tool) []mcp.Tool {
-		id, err := deps.ConnectionID(ctx)
-		if err != nil {
-			return list
-		}
-		granted, err := deps.Nango.Connection(id).Scopes(ctx)
-		if err != nil || !granted.Known() {
-			return list
-		}
+		usable := deps.Usable(ctx, tools)
 		out := list[:0:0]
 		for _, t := range list {
-			if granted.HasAny(scopes[t.Name]...) {
+			if usable(t.Name) {
 				out = append(out, t)
 			}
 		}
 		return out
+	}
+}
+
+// Usable reports which of tools the caller's connection may use. When the
+// scopes cannot be read every tool counts as usable: a call then answers
+// with the actionable error.
+func (deps Deps) Usable(ctx context.Context, tools []Tool) func(name string) bool {
+	all := func(string) bool { return true }
+	id, err := deps.ConnectionID(ctx)
+	if err != nil {
+		return all
+	}
+	granted, err := deps.Nango.Connection(id).Scopes(ctx)
+	if err != nil || !granted.Known() {
+		return all
+	}
+	return func(name string) bool {
+		for _, t := range tools {
+			if t.Name == name {
+				return granted.HasAny(t.Scopes...)
+			}
+		}
+		return false
 	}
 }
