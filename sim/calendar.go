@@ -686,18 +686,7 @@ func (s *Sim) calendarView(g *graphReq) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	var items []instance
-	for _, e := range s.box.events {
-		if e.calendarID == cal.id {
-			items = append(items, e.instances(from, to, v.loc)...)
-		}
-	}
-	slices.SortStableFunc(items, byStart)
-	ctx := s.mePath() + "/calendarView"
-	if _, ok := g.params["calendar"]; ok {
-		ctx = s.mePath() + "/calendars('" + cal.id + "')/calendarView"
-	}
-	return listEntities(g, eventType, items, listOptions{context: ctx}, func(in instance) map[string]any { return s.eventJSON(in, v) })
+	return s.listCalendar(g, cal, v, "calendarView", func(e *event) []instance { return e.instances(from, to, v.loc) })
 }
 
 // GET /me/events and /me/calendars/{id}/events: singles and series masters.
@@ -710,17 +699,24 @@ func (s *Sim) listEvents(g *graphReq) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	var items []instance
+	return s.listCalendar(g, cal, v, "events", func(e *event) []instance { return []instance{e.master(v.loc)} })
+}
+
+// listCalendar lists the items of cal's events that items gives (the
+// occurrences in a window, or the events themselves), in start order.
+func (s *Sim) listCalendar(g *graphReq, cal *calendar, v eventView, segment string, items func(*event) []instance) (*reply, error) {
+	var list []instance
 	for _, e := range s.box.events {
 		if e.calendarID == cal.id {
-			items = append(items, e.master(v.loc))
+			list = append(list, items(e)...)
 		}
 	}
-	ctx := s.mePath() + "/events"
+	slices.SortStableFunc(list, byStart)
+	ctx := s.mePath() + "/" + segment
 	if _, ok := g.params["calendar"]; ok {
-		ctx = s.mePath() + "/calendars('" + cal.id + "')/events"
+		ctx = s.mePath() + "/calendars('" + cal.id + "')/" + segment
 	}
-	return listEntities(g, eventType, items, listOptions{context: ctx}, func(in instance) map[string]any { return s.eventJSON(in, v) })
+	return listEntities(g, eventType, list, listOptions{context: ctx}, func(in instance) map[string]any { return s.eventJSON(in, v) })
 }
 
 // GET /me/events/{id}
