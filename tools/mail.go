@@ -360,23 +360,13 @@ var getMessage = define("get_message",
 		return out, nil
 	})
 
-// cleanBody trims trailing spaces and runs of blank lines from a text body.
+// cleanBody tidies a text body the way attachment text is tidied (see
+// textSink): no trailing spaces, at most one blank line in a row, no
+// control characters.
 func cleanBody(s string) string {
-	lines := strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n")
-	out := make([]string, 0, len(lines))
-	blank := 0
-	for _, l := range lines {
-		l = strings.TrimRight(l, " \t\u00a0")
-		if l == "" {
-			if blank++; blank > 1 {
-				continue
-			}
-		} else {
-			blank = 0
-		}
-		out = append(out, l)
-	}
-	return strings.TrimSpace(strings.Join(out, "\n"))
+	sink := newTextSink(len(s) + 1) // tidying never lengthens the text
+	_ = sink.write(s)
+	return sink.from(0)
 }
 
 func (r *MessageResult) Text() string {
