@@ -81,7 +81,7 @@ func (c *Connection) Do(ctx context.Context, r Request, out any) error {
 	cfg := c.client.cfg
 	for attempt := 0; ; attempt++ {
 		start := time.Now()
-		data, err := c.attempt(ctx, r.Method, path, header, body)
+		data, err := c.attempt(ctx, r.Method, path, header, body, idempotent)
 		cfg.Logger.DebugContext(ctx, "graph call", "method", r.Method, "path", logPath(path), "attempt", attempt+1, "ms", time.Since(start).Milliseconds(), "err", err)
 		if err == nil {
 			return decode(data, out)
@@ -121,14 +121,32 @@ func (c *Connection) Do(ctx context.Context, r Request, out any) error {
 }
 
 // attempt makes one proxy call inside a concurrency slot.
-func (c *Connection) attempt(ctx context.Context, method, path string, header http.Header, body []byte) ([]byte, error) {
+//
+// A change, once on its way, runs to its answer: cancelling it (the
+// client's cancel, a shutdown) would leave nobody knowing whether it took
+// effect. Until it leaves, a cancel still stops it. Its deadline holds
+// either way; a change that meets it is reported as ambiguous, never as
+// something to simply try again.
+func (c *Connection) attempt(ctx context.Context, method, path string, header http.Header, body []byte, idempotent bool) ([]byte, error) {
 	select {
 	case c.slots <- struct{}{}:
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
 	defer func() { <-c.slots }()
-	_, data, err := c.client.send(ctx, method, path, header, body)
+	if idempotent {
+		_, data, err := c.client.send(ctx, method, path, header, body)
+		return data, err
+	}
+	sendCtx, cancel := context.WithoutCancel(ctx), context.CancelFunc(func() {})
+	if deadline, ok := ctx.Deadline(); ok {
+		sendCtx, cancel = context.WithDeadline(sendCtx, deadline)
+	}
+	defer cancel()
+	_, data, err := c.client.send(sendCtx, method, path, header, body)
+	if err != nil && sendCtx.Err() != nil {
+		return nil, &Error{Source: FromNetwork, Kind: KindAmbiguous, Message: "no answer before the deadline", Err: sendCtx.Err()}
+	}
 	return data, err
 }
 
@@ -144,6 +162,9 @@ func proxyPath(path string, query url.Values) (string, error) {
 	if !strings.HasPrefix(path, "/v1.0/") {
 		return "", &Error{Source: FromGraph, Kind: KindBadRequest, Message: "refusing a Graph path outside v1.0"}
 	}
+	if hasDotSegment(path) {
+		return "", &Error{Source: FromGraph, Kind: KindBadRequest, Message: "refusing a Graph path with a dot segment"}
+	}
 	if q := EncodeQuery(query); q != "" {
 		sep := "?"
 		if strings.Contains(path, "?") {
@@ -152,6 +173,27 @@ func proxyPath(path string, query url.Values) (string, error) {
 		path += sep + q
 	}
 	return "/proxy" + path, nil
+}
+
+// hasDotSegment reports whether the path part of p has a "." or ".."
+// segment, also once or twice percent-decoded: Nango and Graph decode and
+// resolve such segments, so the request would reach another resource than
+// the one named. Tools refuse such ids; this is the last line.
+func hasDotSegment(p string) bool {
+	p, _, _ = strings.Cut(p, "?")
+	for range 3 {
+		for seg := range strings.FieldsFuncSeq(p, func(r rune) bool { return r == '/' || r == '\\' }) {
+			if seg == "." || seg == ".." {
+				return true
+			}
+		}
+		decoded, err := url.PathUnescape(p)
+		if err != nil || decoded == p {
+			return false
+		}
+		p = decoded
+	}
+	return false
 }
 
 // EncodeQuery encodes OData query options: keys keep their literal "$",

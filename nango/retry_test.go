@@ -273,7 +273,7 @@ func TestCancelledContextMakesNoCall(t *testing.T) {
 	assert.ErrorIs(t, err, context.Canceled)
 }
 
-func TestDeadlineDuringSlowCallIsTheContextError(t *testing.T) {
+func TestDeadlineDuringASendIsAmbiguous(t *testing.T) {
 	release := make(chan struct{})
 	f := newFakeNango(t, func(w http.ResponseWriter, r *http.Request) {
 		select {
@@ -288,7 +288,58 @@ func TestDeadlineDuringSlowCallIsTheContextError(t *testing.T) {
 	defer cancel()
 	err := c.Connection("conn-1").Do(ctx, sendMail(), nil)
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	assertKind(t, KindAmbiguous, requireNangoError(t, err), "a send that met its deadline on the way may have happened")
 	assertNoSecret(t, err)
+	assert.Equal(t, 1, f.count())
+}
+
+func TestCancelDuringASendLetsItRunToItsAnswer(t *testing.T) {
+	arrived := make(chan struct{})
+	f := newFakeNango(t, func(w http.ResponseWriter, r *http.Request) {
+		close(arrived)
+		time.Sleep(200 * time.Millisecond) // Graph is slow; meanwhile the client cancels
+		if r.Context().Err() != nil {
+			return // the request was abandoned: the test fails below
+		}
+		accepted(w, r)
+	})
+	c := newClient(t, f.srv.URL)
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { <-arrived; cancel() }()
+	err := c.Connection("conn-1").Do(ctx, sendMail(), nil)
+	require.NoError(t, err, "the send was on its way: it runs to its answer")
+	assert.Equal(t, 1, f.count())
+}
+
+func TestCancelBeforeASendLeavesStopsIt(t *testing.T) {
+	release := make(chan struct{})
+	f := newFakeNango(t, func(w http.ResponseWriter, r *http.Request) { <-release; okMessage(w, r) }, accepted)
+	c := newClient(t, f.srv.URL, func(cfg *Config) { cfg.MaxInFlight = 1 })
+	conn := c.Connection("conn-1")
+	done := make(chan error)
+	go func() { done <- conn.Do(context.Background(), get("/me"), nil) }() // holds the only slot
+	require.Eventually(t, func() bool { return f.count() == 1 }, time.Second, 5*time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(50*time.Millisecond, cancel)
+	err := conn.Do(ctx, sendMail(), nil)
+	assert.ErrorIs(t, err, context.Canceled)
+	_, ambiguous := AsError(err)
+	assert.False(t, ambiguous, "a send that never left is not ambiguous")
+	close(release)
+	require.NoError(t, <-done)
+	assert.Equal(t, 1, f.count(), "the cancelled send was never made")
+}
+
+func TestPathsWithDotSegmentsAreRefused(t *testing.T) {
+	f := newFakeNango(t, okMessage)
+	c := newClient(t, f.srv.URL)
+	for _, p := range []string{"/me/events/..", "/me/events/.", "/me/events/%2e%2e", "/me/events/%2E%2e/x", "/me/events/%252e%252e",
+		"/me/messages/a%2F..%2F..%2Fusers%2Fx", "/me/messages/a%5C..%5Cb", "/../beta/me", "https://graph.microsoft.com/v1.0/me/../../beta/me"} {
+		err := c.Connection("conn-1").Do(context.Background(), get(p), nil)
+		assertKind(t, KindBadRequest, requireNangoError(t, err), p)
+	}
+	assert.Zero(t, f.count(), "none reached Nango")
+	require.NoError(t, c.Connection("conn-1").Do(context.Background(), get("/me/messages/AAMk%2Fx+y=="), nil))
 }
 
 func TestSendThatNeverLeftIsRetried(t *testing.T) {

@@ -224,7 +224,13 @@ func (s *Sim) serveProxy(w http.ResponseWriter, r *http.Request, body []byte) {
 	retryOn := parseStatuses(r.Header.Get("Retry-On"))
 	for attempt := 0; ; attempt++ {
 		g := newGraphRequest(r, graphPath, body, s.now())
-		resp := s.callGraph(g, s.takeFault(r.Method, graphPath, false))
+		f := s.takeFault(r.Method, graphPath, false)
+		if f != nil && f.Hang {
+			s.graph(g)
+			<-r.Context().Done()
+			return
+		}
+		resp := s.callGraph(g, f)
 		st := resp.status
 		if attempt < retries && (st >= 500 || st == 429 || st == 401 || slices.Contains(retryOn, st)) {
 			continue

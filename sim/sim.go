@@ -62,6 +62,7 @@ type Fault struct {
 	RetryAfter     string // Retry-After header value; "" = none
 	Times          int    // how many matching requests fail; default 1
 	AfterEffect    bool   // perform the request's effect, then answer with the fault (a 5xx after Graph executed)
+	Hang           bool   // perform the request's effect, then never answer until the caller gives up (Status is unused)
 	NangoRateLimit bool   // answer as Nango's own rate limit: 429 too_many_request
 }
 
