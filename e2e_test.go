@@ -852,8 +852,13 @@ var scenarios = []scenario{
 		reqs = graphRequests(e.sim, "GET", "/v1.0/me/messages")
 		assert.Contains(t, reqs[len(reqs)-1].Query.Get("$filter"), "from/emailAddress/address eq 'o''brien@contoso.com'")
 
-		// Slashes in a folder id stay inside one path segment.
-		msg := e.fails(t, "search_mail", map[string]any{"folder": "inbox/../../users"})
+		// An id that a proxy would resolve to another path is refused
+		// before anything is sent; a real id with a slash stays one segment.
+		for _, id := range []string{"inbox/../../users", "..", "%2e%2e"} {
+			assert.Contains(t, e.fails(t, "search_mail", map[string]any{"folder": id}), `Invalid argument "folder"`)
+			assert.Contains(t, e.fails(t, "get_event", map[string]any{"event_id": id}), `Invalid argument "event_id"`)
+		}
+		msg := e.fails(t, "search_mail", map[string]any{"folder": "AAMk/Zm9sZGVy="})
 		assert.Contains(t, msg, "Not found", "a folder by that odd id does not exist")
 		var folderReq bool
 		for _, r := range e.sim.Requests() {
@@ -861,7 +866,8 @@ var scenarios = []scenario{
 				continue
 			}
 			assert.NotContains(t, r.RawPath, "/users", "a request escaped its path segment: %s", r.RawPath)
-			folderReq = folderReq || strings.Contains(r.RawPath, "inbox%2F..%2F..%2Fusers")
+			assert.NotContains(t, r.RawPath, "..", "a request escaped its path segment: %s", r.RawPath)
+			folderReq = folderReq || strings.Contains(r.RawPath, "AAMk%2FZm9sZGVy=")
 		}
 		assert.True(t, folderReq, "the folder id reached Graph as one escaped segment")
 	}},

@@ -168,17 +168,14 @@ func TestReadAttachmentRejectsBadArgumentsWithoutCallingGraph(t *testing.T) {
 	assert.Len(t, h.graph("/"), before, "bad input never reaches Graph")
 }
 
-func TestReadAttachmentEscapesHostileIDs(t *testing.T) {
+func TestReadAttachmentRefusesHostileIDs(t *testing.T) {
 	h := newHarness(t)
 	mid, _ := h.attachment("Onboarding-flow-v5.pdf")
+	before := len(h.graph("/"))
 	msg := h.fails("read_attachment", map[string]any{"message_id": mid, "attachment_id": "../../sendMail?x=${secret}#top"})
-	assert.Contains(t, msg, "ErrorInvalidIdMalformed")
-
-	req := h.lastGraph("/v1.0/me/messages/")
-	assert.True(t, strings.HasSuffix(req.RawPath, "/attachments/..%2F..%2FsendMail%3Fx=$%7Bsecret%7D%23top"), req.RawPath)
-	assert.Empty(t, req.Query.Get("x"), "nothing leaks into the query")
-	assert.Empty(t, h.graph("/v1.0/me/sendMail"))
-	assert.Len(t, h.graph("/v1.0/me/messages/"+mid+"/attachments/"), 1, "no $value after a failed lookup")
+	assert.Contains(t, msg, `Invalid argument "attachment_id"`)
+	assert.Contains(t, msg, "is not an attachment id")
+	assert.Len(t, h.graph("/"), before, "nothing reaches Graph")
 }
 
 func TestReadAttachmentReturnsABinaryFileAsABlobResource(t *testing.T) {

@@ -18,7 +18,7 @@ type ListEventsArgs struct {
 	TimeZone   string `json:"time_zone,omitempty" jsonschema_description:"IANA zone (Europe/Berlin) or the mailbox's zone name, for dates and the returned times. Default UTC."`
 	CalendarID string `json:"calendar_id,omitempty" jsonschema_description:"Default: the user's main calendar."`
 	Limit      int    `json:"limit,omitempty" jsonschema:"minimum=1,maximum=100,default=25"`
-	Cursor     string `json:"cursor,omitempty" jsonschema_description:"next_cursor of the previous page, with the same arguments."`
+	Cursor     string `max:"4096" json:"cursor,omitempty" jsonschema_description:"next_cursor of the previous page, with the same arguments."`
 }
 
 type Event struct {
@@ -67,7 +67,7 @@ var listEvents = define("list_events",
 	[]string{"Calendars.ReadBasic", "Calendars.Read", "Calendars.ReadWrite"},
 	Hints{ReadOnly: true, Idempotent: true, OpenWorld: true},
 	func(ctx context.Context, c *Call, in ListEventsArgs) (*ListEventsResult, error) {
-		in, cur, err := listing("list_events", in, in.Cursor, "/me/calendarView", "/me/calendars/")
+		in, cur, err := listing("list_events", in, in.Cursor)
 		if err != nil {
 			return nil, err
 		}
@@ -93,9 +93,9 @@ var listEvents = define("list_events",
 		if !end.After(start) {
 			return nil, argError("end", "must be after start")
 		}
-		path := "/me/calendarView"
-		if id := strings.TrimSpace(in.CalendarID); id != "" {
-			path = "/me/calendars/" + url.PathEscape(id) + "/calendarView"
+		path, err := calendarPath(in.CalendarID, "calendarView")
+		if err != nil {
+			return nil, err
 		}
 		var res graphPage[graphEvent]
 		query := url.Values{

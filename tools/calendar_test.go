@@ -96,9 +96,12 @@ func TestListEventsRejectsBadInput(t *testing.T) {
 func TestListEventsOfAnotherCalendarEscapesItsID(t *testing.T) {
 	h := newHarness(t)
 	msg := h.fails("list_events", map[string]any{"start": "2026-11-25", "end": "2026-11-26", "calendar_id": "x/../../events"})
+	assert.Contains(t, msg, `Invalid argument "calendar_id"`)
+	assert.Empty(t, h.graph("/"))
+	msg = h.fails("list_events", map[string]any{"start": "2026-11-25", "end": "2026-11-26", "calendar_id": "AAMk/x="})
 	assert.Contains(t, msg, "Not found")
 	r := h.lastGraph("/v1.0/me/calendars/")
-	assert.True(t, strings.HasPrefix(r.RawPath, "/v1.0/me/calendars/x%2F..%2F..%2Fevents/calendarView"), r.RawPath)
+	assert.True(t, strings.HasPrefix(r.RawPath, "/v1.0/me/calendars/AAMk%2Fx=/calendarView"), r.RawPath)
 }
 
 func TestListEventsTakesTheMailboxsWindowsZoneName(t *testing.T) {

@@ -107,7 +107,7 @@ func peek(ctx context.Context, c *Call, id, fields string) (m graphMessage, ok b
 
 type ReplyArgs struct {
 	MessageID  string `json:"message_id" jsonschema_description:"Id of the message to answer, from search_mail or get_message."`
-	Body       string `json:"body" jsonschema_description:"The reply. The original message is quoted below it."`
+	Body       string `max:"1048576" json:"body" jsonschema_description:"The reply. The original message is quoted below it."`
 	BodyFormat string `json:"body_format,omitempty" jsonschema:"enum=text,enum=html,default=text"`
 	ReplyAll   bool   `json:"reply_all,omitempty" jsonschema_description:"Answer the sender and everyone else on the message (cc stays cc), not only the sender."`
 	DraftOnly  bool   `json:"draft_only,omitempty" jsonschema_description:"Save the reply in Drafts for the user to review, instead of sending it."`
@@ -220,8 +220,8 @@ func others(ps []Person, self string) []string {
 
 type ForwardArgs struct {
 	MessageID string   `json:"message_id" jsonschema_description:"Id of the message to forward, from search_mail or get_message."`
-	To        []string `json:"to" jsonschema_description:"Recipients: name@example.com or \"Name <name@example.com>\"."`
-	Comment   string   `json:"comment,omitempty" jsonschema_description:"Text above the forwarded message."`
+	To        []string `max:"500" json:"to" jsonschema_description:"Recipients: name@example.com or \"Name <name@example.com>\"."`
+	Comment   string   `max:"1048576" json:"comment,omitempty" jsonschema_description:"Text above the forwarded message."`
 	DraftOnly bool     `json:"draft_only,omitempty" jsonschema_description:"Save the forward in Drafts for the user to review, instead of sending it."`
 }
 
@@ -258,11 +258,11 @@ var forwardMessage = define("forward_message",
 // ---- create_draft ----
 
 type CreateDraftArgs struct {
-	To         []string `json:"to,omitempty" jsonschema_description:"Recipients: name@example.com or \"Name <name@example.com>\"."`
-	Cc         []string `json:"cc,omitempty"`
-	Bcc        []string `json:"bcc,omitempty"`
+	To         []string `max:"500" json:"to,omitempty" jsonschema_description:"Recipients: name@example.com or \"Name <name@example.com>\"."`
+	Cc         []string `max:"500" json:"cc,omitempty"`
+	Bcc        []string `max:"500" json:"bcc,omitempty"`
 	Subject    string   `json:"subject,omitempty"`
-	Body       string   `json:"body,omitempty"`
+	Body       string   `max:"1048576" json:"body,omitempty"`
 	BodyFormat string   `json:"body_format,omitempty" jsonschema:"enum=text,enum=html,default=text"`
 }
 

@@ -359,11 +359,11 @@ func (r *ContactResult) Text() string {
 }
 
 type CreateContactArgs struct {
-	Name     string   `json:"name" jsonschema_description:"Ann Lee, or Lee, Ann."`
+	Name     string   `max:"255" json:"name" jsonschema_description:"Ann Lee, or Lee, Ann."`
 	Emails   []string `json:"emails,omitempty" jsonschema:"maxItems=3"`
 	Phones   []string `json:"phones,omitempty" jsonschema:"maxItems=2" jsonschema_description:"Saved as business phones."`
-	Company  string   `json:"company,omitempty"`
-	JobTitle string   `json:"job_title,omitempty"`
+	Company  string   `max:"255" json:"company,omitempty"`
+	JobTitle string   `max:"255" json:"job_title,omitempty"`
 }
 
 // CreatedContact is the new contact as Outlook stored it.

@@ -126,8 +126,8 @@ func TestGetContact(t *testing.T) {
 	assert.Equal(t, contactFields, h.lastGraph("/v1.0/me/contacts/").Query.Get("$select"))
 
 	assert.Contains(t, h.fails("get_contact", map[string]any{"contact_id": "AAMkNoSuchContactAAAAAAAAAA="}), "Not found")
-	h.fails("get_contact", map[string]any{"contact_id": "../../me/messages"})
-	assert.Equal(t, "/me/contacts/..%2F..%2Fme%2Fmessages", strings.TrimPrefix(h.lastGraph("/v1.0/me/contacts/").RawPath, "/v1.0"), "the id stays one path segment")
+	assert.Contains(t, h.fails("get_contact", map[string]any{"contact_id": "../../me/messages"}), `Invalid argument "contact_id"`)
+	assert.Empty(t, h.graph("/v1.0/me/messages"), "the id stays one path segment")
 	assert.Contains(t, h.fails("get_contact", map[string]any{}), `"contact_id": is required`)
 }
 

@@ -28,6 +28,11 @@ func (t Tool) failure(ctx context.Context, c *Call, err error) (*mcp.CallToolRes
 	if errors.As(err, &missing) {
 		return t.missingScope(ctx, c, missing.need), nil
 	}
+	if e, ok := nango.AsError(err); (ok && e.Kind == nango.KindAmbiguous) || (!t.Hints.ReadOnly && ctx.Err() != nil) {
+		// A change stopped on its way (a deadline, a cancel between its
+		// steps, a 5xx after Graph began): "try again" could do it twice.
+		return mcp.NewToolResultError(t.Name + ": " + t.ambiguous()), nil
+	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return mcp.NewToolResultError(fmt.Sprintf("%s timed out waiting for Outlook. Try again; if it keeps happening, narrow the request (smaller limit or date range).", t.Name)), nil
 	}
@@ -89,8 +94,6 @@ func (t Tool) describe(c *Call, e *nango.Error) string {
 		msg = fmt.Sprintf("Not found (%s): the item or folder does not exist, was deleted, or its id is wrong. Ids are opaque: pass them back exactly as a tool returned them.", e.Message)
 	case nango.KindBadRequest:
 		msg = fmt.Sprintf("Outlook rejected the request (%s: %s). Check the arguments.", e.Code, e.Message)
-	case nango.KindAmbiguous:
-		msg = "The request failed after it reached Outlook, so it may or may not have taken effect. It was NOT retried, to avoid doing it twice. Check (e.g. Sent Items) before trying again."
 	case nango.KindUnavailable:
 		msg = fmt.Sprintf("Outlook or Nango is unavailable right now (%s). Retry in a minute.", firstNonEmpty(e.Code, e.Message, fmt.Sprint(e.Status)))
 	default:
@@ -100,6 +103,33 @@ func (t Tool) describe(c *Call, e *nango.Error) string {
 		msg += " (Graph request-id " + e.RequestID + ")"
 	}
 	return t.Name + ": " + msg
+}
+
+// ambiguous is the answer to a change whose outcome is unknown: what
+// happened, where to look, and not to repeat it blindly.
+func (t Tool) ambiguous() string {
+	return "The request reached Outlook but no clear answer came back (a timeout, a cancel or a server error), so it may or may not have taken effect. It was NOT retried, to avoid doing it twice. Check " + t.whereToCheck() + " before doing it again, and do not repeat it blindly."
+}
+
+// whereToCheck says where the user can see whether t's change happened.
+func (t Tool) whereToCheck() string {
+	switch {
+	case t.Name == "create_draft":
+		return "Drafts (search_mail with folder drafts)"
+	case t.Name == "reply_to_message" || t.Name == "forward_message":
+		return "Sent Items (search_mail with folder sentitems), or Drafts with draft_only"
+	case t.Name == "send_mail" || t.Name == "send_draft":
+		return "Sent Items (search_mail with folder sentitems)"
+	case t.Toolset == "mail":
+		return "the message's current state (get_message, or search_mail in its folder)"
+	case t.Toolset == "calendar":
+		return "the calendar (list_events around that time)"
+	case t.Toolset == "contacts":
+		return "the contacts (find_contacts)"
+	case t.Toolset == "mailbox":
+		return "the settings (get_mailbox_settings)"
+	}
+	return "in Outlook"
 }
 
 // scopeNeed is what one call needs: any one of scopes, for purpose. A tool

@@ -1,7 +1,11 @@
 package tools
 
 import (
+	"context"
 	"testing"
+	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -115,4 +119,50 @@ func TestServerFaultsAreRetriedForReads(t *testing.T) {
 	h.sim.Inject(sim.Fault{Method: "GET", Path: "/v1.0/me/messages", Status: 503, Times: 2})
 	h.ok("search_mail", map[string]any{"limit": 1}, nil)
 	assert.Len(t, h.graph("/v1.0/me/messages"), 3)
+}
+
+func TestAChangeWithoutAnAnswerIsNeverTryAgain(t *testing.T) {
+	for _, tc := range []struct {
+		tool  string
+		args  map[string]any
+		path  string
+		where string
+	}{
+		{"send_mail", map[string]any{"to": []string{"ann.fischer@contoso.com"}, "subject": "Q4", "body": "b"}, "/v1.0/me/sendMail", "Sent Items"},
+		{"create_event", map[string]any{"subject": "Sync", "start": "2026-11-26T10:00", "end": "2026-11-26T10:30"}, "/v1.0/me/events", "the calendar"},
+		{"create_draft", map[string]any{"subject": "Later", "body": "b"}, "/v1.0/me/messages", "Drafts"},
+	} {
+		t.Run(tc.tool, func(t *testing.T) {
+			h := newHarness(t, withDeps(func(d *Deps) { d.Timeout = 300 * time.Millisecond }))
+			h.sim.Inject(sim.Fault{Method: "POST", Path: tc.path, Hang: true})
+			msg := h.fails(tc.tool, tc.args)
+			assert.Contains(t, msg, "may or may not have taken effect")
+			assert.Contains(t, msg, tc.where)
+			assert.Contains(t, msg, "do not repeat it blindly")
+			assert.NotContains(t, msg, "Try again")
+			assert.NotContains(t, msg, "timed out")
+			assert.Len(t, h.graph(tc.path), 1, "made once, never repeated")
+		})
+	}
+	// A read that meets its deadline may be tried again.
+	h := newHarness(t, withDeps(func(d *Deps) { d.Timeout = 300 * time.Millisecond }))
+	h.sim.Inject(sim.Fault{Method: "GET", Path: "/v1.0/me/messages", Hang: true})
+	assert.Contains(t, h.fails("search_mail", nil), "Try again")
+}
+
+func TestACancelledSendRunsToItsAnswer(t *testing.T) {
+	h := newHarness(t, withSim(func(o *sim.Options) { o.Latency = 300 * time.Millisecond }))
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(100*time.Millisecond, cancel)
+	// The client cancels while the send is on its way to Outlook.
+	res, err := h.client.CallTool(ctx, mcp.CallToolRequest{Params: mcp.CallToolParams{Name: "send_mail",
+		Arguments: map[string]any{"to": []string{"ann.fischer@contoso.com"}, "subject": "Cancelled late", "body": "b"}}})
+	if err == nil { // the in-process client still waits for the answer: it is the real outcome
+		require.False(t, res.IsError, textOf(res))
+		assert.Contains(t, textOf(res), "Sent")
+	}
+	require.Eventually(t, func() bool { return len(h.sim.Sent()) == 1 }, 2*time.Second, 10*time.Millisecond,
+		"the send that had left was completed, not abandoned half-way")
+	assert.Contains(t, string(h.sim.Sent()[0]), `"subject":"Cancelled late"`)
+	assert.Len(t, h.graph("/v1.0/me/sendMail"), 1)
 }

@@ -161,11 +161,25 @@ func (d *EventDetail) Text() string {
 
 // eventPath is an event's Graph path, the id escaped.
 func eventPath(id string) (string, error) {
-	id = strings.TrimSpace(id)
-	if len(id) > 512 {
-		return "", argError("event_id", "is too long to be an event id")
+	id, err := itemID("event_id", "an event id", id)
+	if err != nil {
+		return "", err
 	}
 	return "/me/events/" + url.PathEscape(id), nil
+}
+
+// calendarPath is the path of the calendar calendar_id names under which
+// collection (events, calendarView) lies: the user's main calendar when
+// it is blank.
+func calendarPath(calendarID, collection string) (string, error) {
+	if strings.TrimSpace(calendarID) == "" {
+		return "/me/" + collection, nil
+	}
+	id, err := itemID("calendar_id", "a calendar id", calendarID)
+	if err != nil {
+		return "", err
+	}
+	return "/me/calendars/" + url.PathEscape(id) + "/" + collection, nil
 }
 
 // ---- get_event ----
@@ -207,9 +221,9 @@ type AttendeeArg struct {
 // update_event can change.
 type EventFields struct {
 	TimeZone        string        `json:"time_zone,omitempty" jsonschema_description:"IANA zone (Europe/Berlin) of the times; default UTC."`
-	Attendees       []AttendeeArg `json:"attendees,omitempty"`
+	Attendees       []AttendeeArg `max:"500" json:"attendees,omitempty"`
 	Location        string        `json:"location,omitempty"`
-	Body            string        `json:"body,omitempty"`
+	Body            string        `max:"1048576" json:"body,omitempty"`
 	IsOnlineMeeting *bool         `json:"is_online_meeting,omitempty" jsonschema_description:"Add a Teams meeting (join URL)."`
 	IsAllDay        *bool         `json:"is_all_day,omitempty" jsonschema_description:"start and end are dates; end is the last day."`
 	ReminderMinutes *int          `json:"reminder_minutes,omitempty" jsonschema:"minimum=0"`
@@ -388,9 +402,9 @@ var createEvent = define("create_event",
 		if err != nil {
 			return nil, err
 		}
-		path := "/me/events"
-		if id := strings.TrimSpace(in.CalendarID); id != "" {
-			path = "/me/calendars/" + url.PathEscape(id) + "/events"
+		path, err := calendarPath(in.CalendarID, "events")
+		if err != nil {
+			return nil, err
 		}
 		// Not idempotent: a retry after a 5xx could create it twice.
 		return saveEvent(ctx, c, nango.Request{Method: http.MethodPost, Path: path, Body: body}, zone, loc, "created")
@@ -435,7 +449,7 @@ func (r *SavedEvent) Text() string {
 
 type CancelEventArgs struct {
 	EventID string `json:"event_id"`
-	Comment string `json:"comment,omitempty" jsonschema_description:"Message sent to the attendees with the cancellation."`
+	Comment string `max:"100000" json:"comment,omitempty" jsonschema_description:"Message sent to the attendees with the cancellation."`
 }
 
 type CancelEventResult struct {
@@ -493,7 +507,7 @@ func (r *CancelEventResult) Text() string {
 type RespondToEventArgs struct {
 	EventID      string `json:"event_id"`
 	Response     string `json:"response" jsonschema:"enum=accept,enum=tentative,enum=decline"`
-	Comment      string `json:"comment,omitempty"`
+	Comment      string `max:"100000" json:"comment,omitempty"`
 	SendResponse *bool  `json:"send_response,omitempty" jsonschema_description:"Email the organizer the answer. Default true."`
 }
 

@@ -210,8 +210,8 @@ func TestGetEventInFull(t *testing.T) {
 	h.ok("get_event", map[string]any{"event_id": ev.SeriesID}, &ev)
 	assert.True(t, strings.HasPrefix(ev.Recurrence, "every week on monday, tuesday, wednesday, thursday, friday, from "), ev.Recurrence)
 
-	assert.Contains(t, h.fails("get_event", map[string]any{"event_id": "x/../../messages"}), "")
-	assert.Equal(t, "/v1.0/me/events/x%2F..%2F..%2Fmessages", h.lastGraph("/v1.0/me/events/").RawPath)
+	assert.Contains(t, h.fails("get_event", map[string]any{"event_id": "x/../../messages"}), `Invalid argument "event_id"`)
+	assert.Empty(t, h.graph("/v1.0/me/messages"))
 }
 
 func TestCancelEventAsOrganizerTellsTheAttendees(t *testing.T) {

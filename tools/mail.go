@@ -25,7 +25,7 @@ type SearchMailArgs struct {
 	UnreadOnly     bool   `json:"unread_only,omitempty"`
 	HasAttachments *bool  `json:"has_attachments,omitempty"`
 	Limit          int    `json:"limit,omitempty" jsonschema:"minimum=1,maximum=50,default=10"`
-	Cursor         string `json:"cursor,omitempty" jsonschema_description:"next_cursor of the previous page, with the same arguments."`
+	Cursor         string `max:"4096" json:"cursor,omitempty" jsonschema_description:"next_cursor of the previous page, with the same arguments."`
 }
 
 type MessageSummary struct {
@@ -50,7 +50,7 @@ var searchMail = define("search_mail",
 	[]string{"Mail.ReadBasic", "Mail.Read", "Mail.ReadWrite"},
 	Hints{ReadOnly: true, Idempotent: true, OpenWorld: true},
 	func(ctx context.Context, c *Call, in SearchMailArgs) (*SearchMailResult, error) {
-		args, cur, err := listing("search_mail", in, in.Cursor, "/me/messages", "/me/mailFolders/")
+		args, cur, err := listing("search_mail", in, in.Cursor)
 		if err != nil {
 			return nil, err
 		}
@@ -104,7 +104,11 @@ func buildMailQuery(in SearchMailArgs, limit int) (*mailQuery, error) {
 		"$select": {messageListFields},
 		"$top":    {strconv.Itoa(limit)},
 	}, keep: func(graphMessage) bool { return true }}
-	if f := strings.TrimSpace(in.Folder); f != "" {
+	if strings.TrimSpace(in.Folder) != "" {
+		f, err := itemID("folder", "a folder id or well-known folder name", in.Folder)
+		if err != nil {
+			return nil, err
+		}
 		q.path = "/me/mailFolders/" + url.PathEscape(f) + "/messages"
 	}
 	var after, before time.Time
@@ -396,11 +400,11 @@ func byteSize(n int) string {
 // ---- send_mail ----
 
 type SendMailArgs struct {
-	To              []string         `json:"to" jsonschema_description:"Recipients: name@example.com or \"Name <name@example.com>\"."`
-	Cc              []string         `json:"cc,omitempty"`
-	Bcc             []string         `json:"bcc,omitempty"`
+	To              []string         `max:"500" json:"to" jsonschema_description:"Recipients: name@example.com or \"Name <name@example.com>\"."`
+	Cc              []string         `max:"500" json:"cc,omitempty"`
+	Bcc             []string         `max:"500" json:"bcc,omitempty"`
 	Subject         string           `json:"subject"`
-	Body            string           `json:"body"`
+	Body            string           `max:"1048576" json:"body"`
 	BodyFormat      string           `json:"body_format,omitempty" jsonschema:"enum=text,enum=html,default=text"`
 	Importance      string           `json:"importance,omitempty" jsonschema:"enum=low,enum=normal,enum=high"`
 	SaveToSentItems *bool            `json:"save_to_sent_items,omitempty" jsonschema:"default=true"`
@@ -410,9 +414,9 @@ type SendMailArgs struct {
 
 // FileAttachment is a file sent inline with a message.
 type FileAttachment struct {
-	Name          string `json:"name" jsonschema_description:"File name the recipient sees, e.g. report.pdf."`
-	ContentBase64 string `json:"content_base64" jsonschema_description:"The file's bytes, base64-encoded."`
-	ContentType   string `json:"content_type,omitempty" jsonschema_description:"MIME type, e.g. application/pdf. Default: from the name's extension."`
+	Name          string `max:"255" json:"name" jsonschema_description:"File name the recipient sees, e.g. report.pdf."`
+	ContentBase64 string `max:"4194304" json:"content_base64" jsonschema_description:"The file's bytes, base64-encoded."`
+	ContentType   string `max:"255" json:"content_type,omitempty" jsonschema_description:"MIME type, e.g. application/pdf. Default: from the name's extension."`
 }
 
 type SendMailResult struct {

@@ -173,9 +173,8 @@ func TestGetMessageErrors(t *testing.T) {
 	h := newHarness(t)
 	assert.Contains(t, h.fails("get_message", nil), `"id": is required`)
 	assert.Contains(t, h.fails("get_message", map[string]any{"id": "AAMkAGI2TG93AAA="}), "Not found")
-	assert.Contains(t, h.fails("get_message", map[string]any{"id": "../../me/sendMail"}), "get_message")
-	r := h.lastGraph("/v1.0/me/messages/")
-	assert.Equal(t, "/v1.0/me/messages/..%2F..%2Fme%2FsendMail", r.RawPath, "an id is one path segment")
+	assert.Contains(t, h.fails("get_message", map[string]any{"id": "../../me/sendMail"}), `Invalid argument "id"`)
+	assert.Empty(t, h.graph("/v1.0/me/sendMail"), "an id is one path segment")
 }
 
 func TestSendMailSendsExactlyWhatWasAsked(t *testing.T) {

@@ -180,8 +180,8 @@ func quotedOrNone(s string) string {
 
 type SetAutomaticRepliesArgs struct {
 	Status          string  `json:"status" jsonschema:"enum=disabled,enum=alwaysEnabled,enum=scheduled"`
-	InternalMessage *string `json:"internal_message,omitempty" jsonschema_description:"Plain text, to your organisation. Omitted: unchanged."`
-	ExternalMessage *string `json:"external_message,omitempty" jsonschema_description:"Plain text, to outside senders. Omitted: unchanged."`
+	InternalMessage *string `max:"100000" json:"internal_message,omitempty" jsonschema_description:"Plain text, to your organisation. Omitted: unchanged."`
+	ExternalMessage *string `max:"100000" json:"external_message,omitempty" jsonschema_description:"Plain text, to outside senders. Omitted: unchanged."`
 	Start           string  `json:"start,omitempty" jsonschema_description:"scheduled: RFC 3339, or date/time in the mailbox time zone."`
 	End             string  `json:"end,omitempty" jsonschema_description:"scheduled; a date alone: to the end of that day."`
 }

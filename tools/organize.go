@@ -22,7 +22,7 @@ import (
 type ListMailFoldersArgs struct {
 	ParentFolder string `json:"parent_folder,omitempty" jsonschema_description:"Folder id or well-known name: list its subfolders."`
 	Limit        int    `json:"limit,omitempty" jsonschema:"minimum=1,maximum=100,default=50"`
-	Cursor       string `json:"cursor,omitempty" jsonschema_description:"next_cursor of the previous page, with the same arguments."`
+	Cursor       string `max:"4096" json:"cursor,omitempty" jsonschema_description:"next_cursor of the previous page, with the same arguments."`
 }
 
 type MailFolder struct {
@@ -60,7 +60,7 @@ var listMailFolders = define("list_mail_folders",
 	[]string{"Mail.ReadBasic", "Mail.Read", "Mail.ReadWrite"},
 	Hints{ReadOnly: true, Idempotent: true, OpenWorld: true},
 	func(ctx context.Context, c *Call, in ListMailFoldersArgs) (*ListMailFoldersResult, error) {
-		in, cur, err := listing("list_mail_folders", in, in.Cursor, "/me/mailFolders")
+		in, cur, err := listing("list_mail_folders", in, in.Cursor)
 		if err != nil {
 			return nil, err
 		}
@@ -69,8 +69,10 @@ var listMailFolders = define("list_mail_folders",
 			return nil, err
 		}
 		path := "/me/mailFolders"
-		if p := strings.TrimSpace(in.ParentFolder); p != "" {
-			path = childFoldersPath(p)
+		if strings.TrimSpace(in.ParentFolder) != "" {
+			if path, err = childFoldersPath("parent_folder", in.ParentFolder); err != nil {
+				return nil, err
+			}
 		}
 		query := url.Values{"$select": {"id,displayName,parentFolderId,unreadItemCount,totalItemCount,childFolderCount"}, "$top": {strconv.Itoa(limit)}}
 		var page graphPage[graphFolder]
@@ -91,8 +93,11 @@ var listMailFolders = define("list_mail_folders",
 			wg.Go(func() {
 				var sub graphPage[graphFolder]
 				sq := url.Values{"$select": query["$select"], "$top": {"100"}}
-				errs[i] = get(ctx, c, childFoldersPath(f.ID), "", sq, nil, &sub)
-				children[i] = sub.Value
+				subPath, err := childFoldersPath("id", f.ID)
+				if err == nil {
+					err = get(ctx, c, subPath, "", sq, nil, &sub)
+				}
+				errs[i], children[i] = err, sub.Value
 			})
 		}
 		wg.Wait()
@@ -109,8 +114,12 @@ var listMailFolders = define("list_mail_folders",
 		return out, nil
 	})
 
-func childFoldersPath(folder string) string {
-	return "/me/mailFolders/" + url.PathEscape(folder) + "/childFolders"
+func childFoldersPath(arg, folder string) (string, error) {
+	id, err := itemID(arg, "a folder id or well-known folder name", folder)
+	if err != nil {
+		return "", err
+	}
+	return "/me/mailFolders/" + url.PathEscape(id) + "/childFolders", nil
 }
 
 // Text is an indented tree: subfolders under their parent.
@@ -293,8 +302,11 @@ var moveMessage = define("move_message",
 	Hints{ReadOnly: false, Destructive: false, Idempotent: false, OpenWorld: true},
 	func(ctx context.Context, c *Call, in MoveMessageArgs) (*MoveResult, error) {
 		dest := strings.TrimSpace(in.Destination)
+		if dest == "" {
+			return nil, argError("destination", "is required")
+		}
 		if !slices.Contains(wellKnownFolders, strings.ToLower(dest)) && !folderID.MatchString(dest) {
-			return nil, argError("destination", "%q is neither a well-known folder (inbox, archive, deleteditems, junkemail...) nor a folder id: get ids with list_mail_folders", in.Destination)
+			return nil, argError("destination", "%s is neither a well-known folder (inbox, archive, deleteditems, junkemail...) nor a folder id: get ids with list_mail_folders", quoteShort(in.Destination))
 		}
 		return move(ctx, c, in.MessageID, dest)
 	})
@@ -339,7 +351,7 @@ func move(ctx context.Context, c *Call, message, destination string) (*MoveResul
 	out := &MoveResult{ID: m.ID, Subject: m.Subject, Folder: destination, FolderID: m.ParentFolderID, previousID: id}
 	// The name is a courtesy: the move is done whether or not it is found.
 	var f graphFolder
-	if m.ParentFolderID != "" && get(ctx, c, "/me/mailFolders/"+url.PathEscape(m.ParentFolderID), "", url.Values{"$select": {"displayName"}}, nil, &f) == nil && f.DisplayName != "" {
+	if folder, err := itemID("parentFolderId", "a folder id", m.ParentFolderID); err == nil && get(ctx, c, "/me/mailFolders/"+url.PathEscape(folder), "", url.Values{"$select": {"displayName"}}, nil, &f) == nil && f.DisplayName != "" {
 		out.Folder = f.DisplayName
 	}
 	return out, nil

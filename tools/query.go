@@ -1,8 +1,11 @@
 package tools
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"maps"
 	"net/mail"
 	"net/url"
@@ -78,59 +81,81 @@ func parseTime(arg, s string, loc *time.Location) (t time.Time, dateOnly bool, e
 
 // cursor continues a listing. Rather than carrying Graph's whole nextLink
 // (hundreds of characters the model would read and repeat), it carries the
-// listing's arguments and only what the nextLink changes in the first
-// request ($skip, $skiptoken): the link is rebuilt exactly from those.
+// listing's arguments and only the paging options the nextLink advanced
+// ($skip, $skiptoken). The next request is rebuilt from those: the path and
+// every other option come from the arguments, checked as on a first call,
+// so a forged cursor can page, never reach another path, user or option.
+// It needs no key: it stays valid across restarts and replicas.
 type cursor struct {
-	Tool  string          `json:"t"`
-	Args  json.RawMessage `json:"a"`
-	Path  string          `json:"p,omitempty"` // the nextLink's path, when Graph changed it
-	Set   url.Values      `json:"s,omitempty"` // query options the nextLink added or changed
-	Unset []string        `json:"u,omitempty"` // query options the nextLink dropped
+	Tool string          `json:"t"`
+	Args json.RawMessage `json:"a"`
+	Page url.Values      `json:"s,omitempty"` // the paging options of the nextLink
 }
 
+// pagingOptions are the only query options a cursor may set, each with
+// the check its value must pass.
+var pagingOptions = map[string]*regexp.Regexp{
+	"$skip":      regexp.MustCompile(`^[0-9]{1,9}$`),
+	"$skiptoken": regexp.MustCompile(`^[A-Za-z0-9._~=+/-]+$`),
+}
+
+// maxCursor bounds a cursor argument: ours are about 100 characters.
+const maxCursor = 4096
+
 // newCursor encodes the continuation of a listing whose first request was
-// path?first; "" when Graph gave no nextLink.
+// path?first; "" when Graph gave no nextLink or one this server could not
+// rebuild.
 func newCursor(tool string, args any, path string, first url.Values, nextLink string) string {
 	u, err := url.Parse(nextLink)
 	if nextLink == "" || err != nil || u.Scheme+"://"+u.Host+"/v1.0" != graphV1 {
 		return ""
 	}
-	c := cursor{Tool: tool, Set: url.Values{}}
+	c := cursor{Tool: tool, Page: url.Values{}}
 	c.Args, _ = json.Marshal(args)
-	if p := strings.TrimPrefix(u.Path, "/v1.0"); p != path {
-		c.Path = p
-	}
-	next := u.Query()
-	for k, v := range next {
-		if !slices.Equal(first[k], v) {
-			c.Set[k] = v
+	for k, v := range u.Query() {
+		if _, ok := pagingOptions[k]; ok && !slices.Equal(first[k], v) {
+			c.Page[k] = v
 		}
 	}
-	for k := range first {
-		if _, ok := next[k]; !ok {
-			c.Unset = append(c.Unset, k)
-		}
+	if len(c.Page) == 0 || c.check() != nil {
+		return "" // no paging option advanced: following it would repeat the page
 	}
-	slices.Sort(c.Unset)
 	data, _ := json.Marshal(c)
 	return base64.RawURLEncoding.EncodeToString(data)
+}
+
+// check refuses paging options a listing of this server never produces.
+func (c *cursor) check() error {
+	for k, v := range c.Page {
+		valid, ok := pagingOptions[k]
+		if !ok || len(v) != 1 || len(v[0]) > 2048 || !valid.MatchString(v[0]) {
+			return errors.New("not a paging option")
+		}
+	}
+	return nil
 }
 
 // openCursor decodes a cursor of tool into args, which hold the call's own
 // arguments: they must be blank (only the cursor given) or those of the
 // listing (a different limit is ignored: the page size is part of the
-// listing). pathPrefixes bound where a rebuilt link may point.
-func openCursor[T any](tool, s string, args *T, pathPrefixes ...string) (*cursor, error) {
+// listing). The listing's arguments are checked as a call's are.
+func openCursor[T any](tool, s string, args *T) (*cursor, error) {
 	var c cursor
-	data, err := base64.RawURLEncoding.DecodeString(s)
-	if err == nil {
-		err = json.Unmarshal(data, &c)
-	}
 	var listing T
-	if err == nil {
-		err = json.Unmarshal(c.Args, &listing)
+	data, err := base64.RawURLEncoding.DecodeString(s)
+	if err == nil && len(s) <= maxCursor {
+		err = strictJSON(data, &c)
 	}
-	if err != nil || c.Tool != tool || (c.Path != "" && (!hasAnyPrefix(c.Path, pathPrefixes) || strings.Contains(c.Path, ".."))) {
+	if err == nil && c.Tool == tool {
+		err = strictJSON(c.Args, &listing)
+	}
+	if err == nil && c.Tool == tool {
+		err = c.check()
+	}
+	if err == nil && c.Tool == tool {
+		err = checkBounds(&listing)
+	}
+	if err != nil || c.Tool != tool {
 		return nil, argError("cursor", "is not a cursor of %s: pass next_cursor exactly as %s returned it, or omit it to start over", tool, tool)
 	}
 	given, want := listingKey(*args), listingKey(listing)
@@ -139,6 +164,19 @@ func openCursor[T any](tool, s string, args *T, pathPrefixes ...string) (*cursor
 	}
 	*args = listing
 	return &c, nil
+}
+
+// strictJSON decodes data into v, refusing unknown fields and trailing data.
+func strictJSON(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return errors.New("trailing data")
+	}
+	return nil
 }
 
 // listingKey is what identifies a listing: its arguments but the paging ones.
@@ -157,56 +195,70 @@ func listingKey(args any) map[string]string {
 
 // listing returns the arguments of the listing a call continues (the
 // call's own when token, its cursor, is empty) and the decoded cursor.
-func listing[T any](tool string, in T, token string, pathPrefixes ...string) (T, *cursor, error) {
+func listing[T any](tool string, in T, token string) (T, *cursor, error) {
 	if token == "" {
 		return in, nil, nil
 	}
-	c, err := openCursor(tool, token, &in, pathPrefixes...)
+	c, err := openCursor(tool, token, &in)
 	return in, c, err
 }
 
-// link rebuilds Graph's nextLink from the listing's first request; "" for
-// no cursor (the first page).
+// link is the next page's request: the listing's first request with the
+// cursor's paging options; "" for no cursor (the first page).
 func (c *cursor) link(path string, first url.Values) string {
 	if c == nil {
 		return ""
 	}
-	if c.Path != "" {
-		path = c.Path
-	}
-	q := url.Values{}
-	for k, v := range first {
-		if !slices.Contains(c.Unset, k) {
-			q[k] = v
-		}
-	}
-	maps.Copy(q, c.Set)
+	q := maps.Clone(first)
+	maps.Copy(q, c.Page)
 	return graphV1 + path + "?" + nango.EncodeQuery(q)
 }
 
-func hasAnyPrefix(s string, prefixes []string) bool {
-	for _, p := range prefixes {
-		if strings.HasPrefix(s, p) {
+// itemID checks an id or folder argument (what names the kind of id): the
+// one check for everything that becomes a segment of a Graph path. Ids are
+// opaque, but every Outlook id and well-known folder name is a base64-like
+// token. Anything else is refused, above all what a proxy on the way could
+// resolve to another segment: ".", "..", a dot part between slashes, or
+// percent-encoded dots (a proxy decodes before it resolves, so escaping
+// the segment is not enough).
+func itemID(arg, what, s string) (string, error) {
+	id := strings.TrimSpace(s)
+	switch {
+	case id == "":
+		return "", argError(arg, "is required")
+	case len(id) > maxIDLength:
+		return "", argError(arg, "is too long to be %s", what)
+	case !idChars.MatchString(id) || hasDotSegment(id):
+		return "", argError(arg, "%s is not %s: pass ids back exactly as a tool returned them", quoteShort(id), what)
+	}
+	return id, nil
+}
+
+const maxIDLength = 512
+
+// idChars are the characters of Outlook ids (standard and URL-safe base64)
+// and well-known folder names.
+var idChars = regexp.MustCompile(`^[A-Za-z0-9+/=_.-]+$`)
+
+// hasDotSegment reports whether a part of s between slashes is "." or "..".
+func hasDotSegment(s string) bool {
+	for part := range strings.SplitSeq(s, "/") {
+		if part == "." || part == ".." {
 			return true
 		}
 	}
 	return false
 }
 
-// itemID checks an Outlook id argument (what names the kind of id). Ids
-// are opaque, so only what no id can be is refused: too long, or a dot
-// segment, which path escaping leaves as it is.
-func itemID(arg, what, s string) (string, error) {
-	id := strings.TrimSpace(s)
-	switch {
-	case id == "":
-		return "", argError(arg, "is required")
-	case len(id) > 512:
-		return "", argError(arg, "is too long to be %s", what)
-	case strings.Trim(id, ".") == "":
-		return "", argError(arg, "%q is not %s", id, what)
+// quoteShort quotes s for an error message, cut to a readable length.
+func quoteShort(s string) string { return fmt.Sprintf("%q", short(s)) }
+
+// short cuts text from an argument to a length fit to echo in an error.
+func short(s string) string {
+	if len(s) > 60 {
+		return strings.ToValidUTF8(s[:60], "") + "…"
 	}
-	return id, nil
+	return s
 }
 
 // oneLine collapses white space and cuts s to at most n runes, for previews.

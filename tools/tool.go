@@ -83,6 +83,7 @@ func define[In any, Out Result](name, description string, scopes []string, hints
 	handle func(ctx context.Context, c *Call, in In) (Out, error)) Tool {
 	in, required := schemaOf[In](true)
 	out, _ := schemaOf[Out](false)
+	_ = checkBounds(new(In)) // a malformed max tag panics here, at start-up, not on a call
 	return Tool{
 		Name: name, Description: description, Scopes: scopes, Hints: hints,
 		inputSchema: in, outputSchema: out, required: required,
@@ -138,8 +139,9 @@ func loosen(s *jsonschema.Schema) {
 	}
 }
 
-// decodeArgs binds arguments strictly: unknown names, wrong types and missing
-// required arguments come back as an *inputError naming the argument.
+// decodeArgs binds arguments strictly: unknown names, wrong types, values
+// beyond their bounds and missing required arguments come back as an
+// *inputError naming the argument.
 func decodeArgs(raw json.RawMessage, required []string, v any) error {
 	if len(bytes.TrimSpace(raw)) == 0 || string(raw) == "null" {
 		raw = json.RawMessage("{}")
@@ -148,18 +150,12 @@ func decodeArgs(raw json.RawMessage, required []string, v any) error {
 	if err := json.Unmarshal(raw, &present); err != nil {
 		return &inputError{msg: "arguments must be a JSON object"}
 	}
-	for _, name := range required {
-		if v, ok := present[name]; !ok || string(v) == "null" || string(v) == `""` || string(v) == "[]" {
-			return argError(name, "is required")
-		}
-	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	err := dec.Decode(v)
 	var typeErr *json.UnmarshalTypeError
 	switch {
 	case err == nil:
-		return nil
 	case errors.As(err, &typeErr):
 		// An embedded struct's Go name leads the path: drop it.
 		field := typeErr.Field
@@ -169,10 +165,19 @@ func decodeArgs(raw json.RawMessage, required []string, v any) error {
 		return argError(cmp.Or(field, typeErr.Field), "must be %s, not %s", jsonTypeName(typeErr.Type), typeErr.Value)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return argError(name, "is not an argument of this tool (known: %s)", strings.Join(fieldNames(v), ", "))
+		return argError(short(name), "is not an argument of this tool (known: %s)", strings.Join(fieldNames(v), ", "))
 	default:
 		return &inputError{msg: "arguments are not valid JSON: " + err.Error()}
 	}
+	if err := checkBounds(v); err != nil {
+		return err
+	}
+	for _, name := range required {
+		if v, ok := present[name]; !ok || string(v) == "null" || string(v) == `""` || string(v) == "[]" {
+			return argError(name, "is required")
+		}
+	}
+	return nil
 }
 
 func jsonTypeName(t reflect.Type) string {

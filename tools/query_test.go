@@ -1,0 +1,254 @@
+package tools
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// hostileIDs are values of an id argument that would change the meaning of
+// a Graph path: dot segments (plain, inside slashes, percent-encoded, which
+// a proxy decodes before it resolves them), query and fragment starts,
+// Nango's interpolation, control characters.
+var hostileIDs = []string{
+	".", "..", " .. ", "./x", "x/..", "a/../b", "../../me/sendMail", "inbox/../../../users",
+	"%2e", "%2e%2e", ".%2E", "%2E%2e%2fusers", "x%2F..%2Fy", `a\..\b`,
+	"a?b=1", "a#b", "a&b", "${secret}", "AAMk\x00AAA=", "AAMk AAA=", "users/victim@example.com",
+	strings.Repeat("A", 600),
+}
+
+// pathArguments lists every argument that becomes a Graph path segment,
+// with the other arguments its tool needs to get as far as building it.
+var pathArguments = []struct {
+	tool, arg string
+	others    map[string]any
+}{
+	{"get_message", "id", nil},
+	{"list_attachments", "message_id", nil},
+	{"read_attachment", "message_id", map[string]any{"attachment_id": "AAMkAtt="}},
+	{"read_attachment", "attachment_id", map[string]any{"message_id": "AAMkMsg="}},
+	{"reply_to_message", "message_id", map[string]any{"body": "ok"}},
+	{"forward_message", "message_id", map[string]any{"to": []string{"ann@contoso.com"}}},
+	{"send_draft", "draft_id", nil},
+	{"get_thread", "message_id", nil},
+	{"get_thread", "conversation_id", nil},
+	{"move_message", "message_id", map[string]any{"destination": "archive"}},
+	{"move_message", "destination", map[string]any{"message_id": "AAMkMsg="}},
+	{"update_message", "message_id", map[string]any{"is_read": true}},
+	{"delete_message", "message_id", nil},
+	{"search_mail", "folder", nil},
+	{"list_mail_folders", "parent_folder", nil},
+	{"list_events", "calendar_id", map[string]any{"start": "2026-11-25", "end": "2026-11-26"}},
+	{"get_event", "event_id", nil},
+	{"create_event", "calendar_id", map[string]any{"subject": "s", "start": "2026-11-25T10:00", "end": "2026-11-25T11:00"}},
+	{"update_event", "event_id", map[string]any{"subject": "s"}},
+	{"cancel_event", "event_id", nil},
+	{"respond_to_event", "event_id", map[string]any{"response": "accept"}},
+	{"get_contact", "contact_id", nil},
+}
+
+func TestEveryPathArgumentIsOneSegmentOrRefused(t *testing.T) {
+	h := newHarness(t)
+	for _, pa := range pathArguments {
+		for _, bad := range hostileIDs {
+			args := maps.Clone(pa.others)
+			if args == nil {
+				args = map[string]any{}
+			}
+			args[pa.arg] = bad
+			msg := h.fails(pa.tool, args)
+			assert.Contains(t, msg, fmt.Sprintf("Invalid argument %q", pa.arg), "%s %s=%q", pa.tool, pa.arg, bad)
+			assert.Less(t, len(msg), 300, "the error does not echo a long value in full")
+		}
+		// Blank is missing, not the collection.
+		for _, blank := range []string{"", "  "} {
+			args := maps.Clone(pa.others)
+			if args == nil {
+				args = map[string]any{}
+			}
+			args[pa.arg] = blank
+			if pa.arg == "folder" || pa.arg == "parent_folder" || pa.arg == "calendar_id" {
+				continue // optional: blank means the default
+			}
+			assert.Contains(t, h.fails(pa.tool, args), "is required", "%s %s=%q", pa.tool, pa.arg, blank)
+		}
+	}
+	assert.Empty(t, h.graph("/"), "no refused argument reaches Graph")
+
+	// Real ids (standard base64 included) go through, one escaped segment.
+	h.fails("get_message", map[string]any{"id": "AAMk/x+y=="})
+	assert.Equal(t, "/v1.0/me/messages/AAMk%2Fx+y==", h.lastGraph("/v1.0/me/messages/").RawPath)
+}
+
+func TestEveryArgumentIsBoundedBeforeGraph(t *testing.T) {
+	h := newHarness(t)
+	huge := strings.Repeat("x", 1<<20+1) // beyond every bound but base64 content's
+	for _, tool := range All() {
+		var schema struct {
+			Properties map[string]struct {
+				Type  string `json:"type"`
+				Items *struct {
+					Type string `json:"type"`
+				} `json:"items"`
+			} `json:"properties"`
+		}
+		require.NoError(t, json.Unmarshal(tool.inputSchema, &schema))
+		for name, p := range schema.Properties {
+			var value any
+			switch {
+			case p.Type == "string":
+				value = huge
+			case p.Type == "array" && p.Items != nil && p.Items.Type == "string":
+				value = make([]string, 501)
+			case p.Type == "array" && p.Items != nil && p.Items.Type == "object":
+				value = make([]map[string]any, 501)
+			default:
+				continue
+			}
+			msg := h.fails(tool.Name, map[string]any{name: value})
+			assert.Contains(t, msg, fmt.Sprintf("Invalid argument %q", name), "%s.%s", tool.Name, name)
+			assert.Regexp(t, `too long|too many`, msg, "%s.%s", tool.Name, name)
+		}
+	}
+	// Nested and embedded arguments are named by their path.
+	msg := h.fails("send_mail", map[string]any{"to": []string{"a@b.com"}, "subject": "s", "body": "b",
+		"attachments": []map[string]any{{"name": strings.Repeat("n", 256), "content_base64": "aGk="}}})
+	assert.Contains(t, msg, `Invalid argument "attachments[0].name": is too long: at most 255 characters`)
+	msg = h.fails("create_event", map[string]any{"subject": "s", "start": "2026-11-25T10:00", "end": "2026-11-25T11:00",
+		"attendees": []map[string]any{{"address": strings.Repeat("a", 1001)}}})
+	assert.Contains(t, msg, `Invalid argument "attendees[0].address"`)
+	// Characters, not bytes: 1,000 three-byte characters are a valid subject.
+	msg = h.fails("send_mail", map[string]any{"to": []string{"a@b.com"}, "subject": strings.Repeat("€", 1001), "body": "b"})
+	assert.Contains(t, msg, `Invalid argument "subject": is too long: at most 1000 characters`)
+	assert.Empty(t, h.graph("/"), "nothing beyond its bound reaches Graph")
+	h.ok("create_draft", map[string]any{"subject": strings.Repeat("€", 1000), "body": strings.Repeat("b", 1<<20)}, nil)
+}
+
+// forge re-encodes a cursor after f changed its JSON.
+func forge(t *testing.T, token string, f func(map[string]any)) string {
+	data, err := base64.RawURLEncoding.DecodeString(token)
+	require.NoError(t, err)
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(data, &m))
+	f(m)
+	data, err = json.Marshal(m)
+	require.NoError(t, err)
+	return base64.RawURLEncoding.EncodeToString(data)
+}
+
+func TestForgedCursorsAreRefused(t *testing.T) {
+	h := newHarness(t)
+	var first SearchMailResult
+	h.ok("search_mail", map[string]any{"folder": "inbox", "limit": 2}, &first)
+	require.NotEmpty(t, first.NextCursor)
+	before := len(h.graph("/"))
+
+	for name, forged := range map[string]string{
+		"another user's mailbox": forge(t, first.NextCursor, func(m map[string]any) { m["p"] = "/users/victim@example.com/messages" }),
+		"another API version":    forge(t, first.NextCursor, func(m map[string]any) { m["p"] = "/../beta/me/messages" }),
+		"an added query option": forge(t, first.NextCursor, func(m map[string]any) {
+			m["s"] = map[string]any{"$skip": []string{"2"}, "$filter": []string{"true"}}
+		}),
+		"a paging option with a query inside": forge(t, first.NextCursor, func(m map[string]any) {
+			m["s"] = map[string]any{"$skip": []string{"2&$expand=attachments"}}
+		}),
+		"a dropped filter":      forge(t, first.NextCursor, func(m map[string]any) { m["u"] = []string{"$select"} }),
+		"a folder escaping":     forge(t, first.NextCursor, func(m map[string]any) { m["a"] = map[string]any{"folder": "../../users/victim"} }),
+		"an oversized argument": forge(t, first.NextCursor, func(m map[string]any) { m["a"] = map[string]any{"query": strings.Repeat("q", 1001)} }),
+		"an unknown argument":   forge(t, first.NextCursor, func(m map[string]any) { m["a"] = map[string]any{"user": "victim"} }),
+		"another tool's":        forge(t, first.NextCursor, func(m map[string]any) { m["t"] = "list_events" }),
+		"not base64":            "%%%",
+		"not JSON":              base64.RawURLEncoding.EncodeToString([]byte("{")),
+		"trailing data":         base64.RawURLEncoding.EncodeToString([]byte(`{"t":"search_mail","a":{}} {}`)),
+		"too long":              strings.Repeat("A", maxCursor+4),
+	} {
+		msg := h.fails("search_mail", map[string]any{"cursor": forged})
+		if name == "a folder escaping" {
+			// Its arguments are checked as a first call's: the folder is named.
+			assert.Contains(t, msg, `Invalid argument "folder"`, name)
+			continue
+		}
+		assert.Contains(t, msg, `Invalid argument "cursor"`, name)
+	}
+	assert.Len(t, h.graph("/"), before, "a forged cursor never reaches Graph")
+
+	// The genuine cursor still works, and so does one with another offset:
+	// paging is all a cursor can do.
+	var second SearchMailResult
+	h.ok("search_mail", map[string]any{"cursor": first.NextCursor}, &second)
+	require.NotEmpty(t, second.Messages)
+	r := h.lastGraph("/v1.0/")
+	assert.Equal(t, "/v1.0/me/mailFolders/inbox/messages", r.Path)
+	assert.Equal(t, "2", r.Query.Get("$skip"))
+	assert.Equal(t, "2", r.Query.Get("$top"))
+}
+
+func FuzzCursor(f *testing.F) {
+	f.Add("search_mail", `{"folder":"inbox"}`, "$skip", "10")
+	f.Add("search_mail", `{"query":"budget"}`, "$skiptoken", "RFNwdAIAAQAAAB")
+	f.Add("list_events", `{"start":"2026-11-25","end":"2026-11-26"}`, "$skip", "1")
+	f.Add("search_mail", `{"folder":"../../users/x"}`, "$top", "1000")
+	f.Fuzz(func(t *testing.T, tool, args, key, value string) {
+		c := cursor{Tool: tool, Args: json.RawMessage(args)}
+		c.Page = map[string][]string{key: {value}}
+		data, err := json.Marshal(c)
+		if err != nil {
+			return
+		}
+		token := base64.RawURLEncoding.EncodeToString(data)
+		for _, raw := range []string{token, args} { // a cursor, and garbage as a cursor
+			var in SearchMailArgs
+			got, cur, err := listing("search_mail", in, raw)
+			if err != nil {
+				continue
+			}
+			q, err := buildMailQuery(got, 10)
+			if err != nil {
+				continue
+			}
+			link := cur.link(q.path, q.values)
+			// Whatever the cursor held, the request stays a page of a mail
+			// listing of this user, with the listing's own options.
+			require.True(t, strings.HasPrefix(link, graphV1+"/me/"), link)
+			path, query, _ := strings.Cut(strings.TrimPrefix(link, graphV1), "?")
+			require.Regexp(t, `^/me/(messages|mailFolders/[A-Za-z0-9+%=_.-]+/messages)$`, path)
+			require.NotContains(t, path, "..")
+			for _, kv := range strings.Split(query, "&") {
+				k, _, _ := strings.Cut(kv, "=")
+				require.Contains(t, []string{"$select", "$top", "$search", "$filter", "$orderby", "$skip", "$skiptoken"}, k, link)
+			}
+		}
+	})
+}
+
+func FuzzItemID(f *testing.F) {
+	for _, s := range hostileIDs {
+		f.Add(s)
+	}
+	f.Add("AAMkADc4ZjQ2ZTBlLTJkNTgtNGI0Yy05YTE4LTNmMmU4ZDYwNzJhOQAuAAAAAADDx0pZ3Wt1vTqG8kY2bN4QhAQBCk7Hq2yR9uS5aT0dLmVw3xAAAAAAEMAAAA=")
+	f.Add("inbox")
+	f.Fuzz(func(t *testing.T, s string) {
+		id, err := itemID("id", "an id", s)
+		if err != nil {
+			return
+		}
+		// What passes stays one segment, whatever a proxy decodes or
+		// resolves on the way: no dot segment, no escape, no query.
+		seg := messagePath(id)[len("/me/messages/"):]
+		require.NotContains(t, seg, "/")
+		require.NotContains(t, seg, "%25")
+		require.NotContains(t, id, "%")
+		require.NotContains(t, id, "?")
+		require.NotContains(t, id, "#")
+		for part := range strings.SplitSeq(id, "/") {
+			require.NotEqual(t, ".", part)
+			require.NotEqual(t, "..", part)
+		}
+	})
+}
