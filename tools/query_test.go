@@ -252,3 +252,61 @@ func FuzzItemID(f *testing.F) {
 		}
 	})
 }
+
+func FuzzDecodeArgs(f *testing.F) {
+	f.Add(`{"to":["a@b.com"],"subject":"s","body":"b","attachments":[{"name":"a.pdf","content_base64":"aGk="}]}`)
+	f.Add(`{"subject":"s","start":"2026-11-25T10:00","end":"2026-11-25","attendees":[{"address":"a@b.com"}],"is_all_day":true}`)
+	f.Add(`{"message_id":"x","categories":[],"is_read":"yes"}`)
+	f.Add(`{"to":null,"":1,"subject":1e400}`)
+	f.Add(`[1,2]`)
+	f.Fuzz(func(t *testing.T, raw string) {
+		// Whatever arrives, decoding answers with a value or an argument
+		// error, and a value it accepts is within every bound.
+		check := func(v any, required []string) {
+			err := decodeArgs(json.RawMessage(raw), required, v)
+			if err != nil {
+				var in *inputError
+				require.ErrorAs(t, err, &in)
+				return
+			}
+			require.NoError(t, checkBounds(v))
+		}
+		check(new(SendMailArgs), []string{"to", "subject", "body"})
+		check(new(CreateEventArgs), []string{"subject", "start", "end"})
+		check(new(UpdateMessageArgs), []string{"message_id"})
+	})
+}
+
+func FuzzMailQuery(f *testing.F) {
+	f.Add("budget", "ann", "inbox", "2026-11-01", false)
+	f.Add(`x" OR subject:"y`, "o'brien@contoso.com", "", "", true)
+	f.Add(`\"\\`, `a" b`, "..", "2026-11-01T00:00:00Z", false)
+	f.Add("", "o'brien@contoso.com", "AAMk/x=", "", true)
+	f.Fuzz(func(t *testing.T, query, from, folder, after string, unread bool) {
+		q, err := buildMailQuery(SearchMailArgs{Query: query, From: from, Folder: folder, ReceivedAfter: after, UnreadOnly: unread}, 10)
+		if err != nil {
+			var in *inputError
+			require.ErrorAs(t, err, &in)
+			return
+		}
+		require.Regexp(t, `^/me/(messages|mailFolders/[A-Za-z0-9+%=_.-]+/messages)$`, q.path)
+		search, filter := q.values.Get("$search"), q.values.Get("$filter")
+		require.False(t, search != "" && (filter != "" || q.values.Has("$orderby")), "Graph refuses $search with $filter or $orderby")
+		if search != "" {
+			// One KQL string: quoted at both ends, every quote inside escaped.
+			require.True(t, len(search) >= 2 && search[0] == '"' && search[len(search)-1] == '"', search)
+			inner := search[1 : len(search)-1]
+			for i := 0; i < len(inner); i++ {
+				switch inner[i] {
+				case '\\':
+					i++ // the escaped character
+					require.Less(t, i, len(inner), "a trailing backslash would escape the closing quote: %s", search)
+				case '"':
+					t.Fatalf("an unescaped quote ends the KQL string early: %s", search)
+				}
+			}
+		}
+		// Every OData literal is closed: doubled quotes aside, quotes pair up.
+		require.Zero(t, strings.Count(strings.ReplaceAll(filter, "''", ""), "'")%2, filter)
+	})
+}
