@@ -96,7 +96,7 @@ type cursor struct {
 // the check its value must pass.
 var pagingOptions = map[string]*regexp.Regexp{
 	"$skip":      regexp.MustCompile(`^[0-9]{1,9}$`),
-	"$skiptoken": regexp.MustCompile(`^[A-Za-z0-9._~=+/-]+$`),
+	"$skiptoken": regexp.MustCompile(`^[!-~]+$`), // opaque (directory tokens hold quotes); re-encoded on the way out
 }
 
 // maxCursor bounds a cursor argument: ours are about 100 characters.
