@@ -1021,7 +1021,7 @@ func TestE2EHTTPRefusesOpenAddrWithoutToken(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "OUTLOOK_MCP_TOKEN")
 	for _, ok := range []struct{ addr, token string }{
-		{"0.0.0.0:8080", "s3cret"}, {"127.0.0.1:8080", ""}, {"localhost:8080", ""}, {"[::1]:8080", ""},
+		{"0.0.0.0:8080", strings.Repeat("k", 32)}, {"127.0.0.1:8080", ""}, {"localhost:8080", ""}, {"[::1]:8080", ""},
 	} {
 		assert.NoError(t, transport.CheckAddr(ok.addr, ok.token), "%s token=%q", ok.addr, ok.token)
 	}
