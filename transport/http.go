@@ -83,11 +83,10 @@ func (cfg HTTPConfig) withDefaults() HTTPConfig {
 // Check reports the first setting that would stop the server from starting,
 // in words that name the flag or variable to change.
 func (cfg HTTPConfig) Check() error {
-	if err := CheckAddr(cfg.Addr, cfg.Token); err != nil {
+	if _, err := NewGuard(cfg); err != nil {
 		return err
 	}
-	_, err := NewGuard(cfg)
-	return err
+	return CheckAddr(cfg.Addr, cfg.Token)
 }
 
 // CheckAddr refuses to listen beyond loopback without a long token.
