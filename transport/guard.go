@@ -284,16 +284,17 @@ func (g *Guard) authorized(w http.ResponseWriter, r *http.Request) bool {
 		return false
 	}
 	client := g.ClientAddr(r)
-	key := throttleKey(client)
-	if wait := g.failures.wait(key); wait > 0 {
+	ok, wait, limited := g.failures.attempt(throttleKey(client), func() bool {
+		return subtle.ConstantTimeCompare([]byte(got), g.bearer) == 1
+	})
+	switch {
+	case ok:
+		return true
+	case wait > 0:
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 		http.Error(w, fmt.Sprintf("too many wrong credentials from %s: retry in %s", client, wait.Round(time.Second)), http.StatusTooManyRequests)
 		return false
-	}
-	if subtle.ConstantTimeCompare([]byte(got), g.bearer) == 1 {
-		return true
-	}
-	if g.failures.fail(key) {
+	case limited:
 		g.logger.Warn("too many wrong credentials: refusing this client for a while", "client", client, "failures", authFailureLimit, "within", authFailureWindow)
 	}
 	unauthorized(w, "wrong bearer token: send Authorization: Bearer <token> with the OUTLOOK_MCP_TOKEN this server was started with")
@@ -395,10 +396,24 @@ func throttleKey(client string) string {
 	return p.String()
 }
 
-// wait is how long key must wait before presenting credentials again.
-func (t *throttle) wait(key string) time.Duration {
+// attempt runs check for key unless key must wait, and counts a failure.
+// It holds the lock throughout (check is a constant-time compare): parallel
+// guesses cannot slip past the limit. limited tells when this failure
+// reached it.
+func (t *throttle) attempt(key string, check func() bool) (ok bool, wait time.Duration, limited bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if wait = t.wait(key); wait > 0 {
+		return false, wait, false
+	}
+	if check() {
+		return true, 0, false
+	}
+	return false, 0, t.fail(key)
+}
+
+// wait is how long key must wait before presenting credentials again.
+func (t *throttle) wait(key string) time.Duration {
 	s := t.clients[key]
 	if s == nil {
 		return 0
@@ -416,8 +431,6 @@ func (t *throttle) wait(key string) time.Duration {
 
 // fail counts a failure of key; true when it reaches the limit.
 func (t *throttle) fail(key string) bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
 	now := t.now()
 	s := t.clients[key]
 	if s == nil || now.Sub(s.since) >= authFailureWindow {

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -375,6 +376,29 @@ func TestGuardThrottlesWrongTokens(t *testing.T) {
 		assert.NoError(t, err)
 		assert.True(t, secs > 0 && secs <= 60, "Retry-After %d", secs)
 	}
+}
+
+// TestGuardThrottleHoldsUnderParallelGuesses: 1,792 wrong tokens in 2 s
+// were all answered. A parallel burst gets 10 answers, not one more.
+func TestGuardThrottleHoldsUnderParallelGuesses(t *testing.T) {
+	base := startGuarded(t, HTTPConfig{Token: testToken})
+	const guesses = 300
+	codes := make(chan int, guesses)
+	var wg sync.WaitGroup
+	for i := range guesses {
+		wg.Go(func() {
+			resp := send(t, base, req{path: "/mcp", header: map[string]string{"Authorization": fmt.Sprintf("Bearer %032d", i)}})
+			resp.Body.Close()
+			codes <- resp.StatusCode
+		})
+	}
+	wg.Wait()
+	close(codes)
+	count := map[int]int{}
+	for c := range codes {
+		count[c]++
+	}
+	assert.Equal(t, map[int]int{http.StatusUnauthorized: authFailureLimit, http.StatusTooManyRequests: guesses - authFailureLimit}, count)
 }
 
 func TestThrottleWindowLiftsAndMemoryIsBounded(t *testing.T) {
