@@ -182,7 +182,7 @@ func TestE2EHTTPThrottlesTokenGuessing(t *testing.T) {
 	assert.Equal(t, http.StatusTooManyRequests, status, "while throttled, even the right token waits: else guessing goes on")
 
 	logs := srv.logs.String()
-	assert.Equal(t, 1, strings.Count(logs, "too many wrong credentials"), logs)
+	assert.Equal(t, 1, strings.Count(logs, `level=WARN msg="too many wrong credentials`), "one warning: %s", logs)
 	assert.NotContains(t, logs, "guess-")
 	assert.NotContains(t, logs, token)
 }

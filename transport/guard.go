@@ -189,12 +189,12 @@ func (g *Guard) Protect(next http.Handler, stream bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Add("Vary", "Origin")
 		if !g.hostAllowed(r) {
-			http.Error(w, fmt.Sprintf("Host %q is not a name of this server: a reverse proxy on this machine must forward Host: localhost, or the name must be in --allowed-hosts", r.Host), http.StatusForbidden)
+			g.refuse(w, r, http.StatusForbidden, fmt.Sprintf("Host %q is not a name of this server: a reverse proxy on this machine must forward Host: localhost, or the name must be in --allowed-hosts", r.Host))
 			return
 		}
 		origin, ok := g.origin(r)
 		if !ok {
-			http.Error(w, fmt.Sprintf("Origin %s may not call this server: web pages may only from the origins in --allowed-origins", strings.Join(r.Header.Values("Origin"), ", ")), http.StatusForbidden)
+			g.refuse(w, r, http.StatusForbidden, fmt.Sprintf("Origin %q may not call this server: only pages of the origins listed in --allowed-origins may", strings.Join(r.Header.Values("Origin"), ", ")))
 			return
 		}
 		if origin != "" {
@@ -215,7 +215,7 @@ func (g *Guard) Protect(next http.Handler, stream bool) http.Handler {
 			if g.streams.Add(1) > g.maxStreams {
 				g.streams.Add(-1)
 				w.Header().Set("Retry-After", "30")
-				http.Error(w, fmt.Sprintf("%d event streams are open, the most this server keeps (--max-sessions): retry later", g.maxStreams), http.StatusServiceUnavailable)
+				g.refuse(w, r, http.StatusServiceUnavailable, fmt.Sprintf("%d event streams are open, the most this server keeps (--max-sessions): retry later", g.maxStreams))
 				return
 			}
 			defer g.streams.Add(-1)
@@ -280,7 +280,7 @@ func (g *Guard) authorized(w http.ResponseWriter, r *http.Request) bool {
 	}
 	got := r.Header.Get("Authorization")
 	if got == "" {
-		unauthorized(w, "this server needs the header Authorization: Bearer <token>, with the OUTLOOK_MCP_TOKEN it was started with")
+		g.unauthorized(w, r, "this server needs the header Authorization: Bearer <token>, with the OUTLOOK_MCP_TOKEN it was started with")
 		return false
 	}
 	client := g.ClientAddr(r)
@@ -292,18 +292,24 @@ func (g *Guard) authorized(w http.ResponseWriter, r *http.Request) bool {
 		return true
 	case wait > 0:
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
-		http.Error(w, fmt.Sprintf("too many wrong credentials from %s: retry in %s", client, wait.Round(time.Second)), http.StatusTooManyRequests)
+		g.refuse(w, r, http.StatusTooManyRequests, fmt.Sprintf("too many wrong credentials from %s: retry in %s", client, wait.Round(time.Second)))
 		return false
 	case limited:
 		g.logger.Warn("too many wrong credentials: refusing this client for a while", "client", client, "failures", authFailureLimit, "within", authFailureWindow)
 	}
-	unauthorized(w, "wrong bearer token: send Authorization: Bearer <token> with the OUTLOOK_MCP_TOKEN this server was started with")
+	g.unauthorized(w, r, "wrong bearer token: send Authorization: Bearer <token> with the OUTLOOK_MCP_TOKEN this server was started with")
 	return false
 }
 
-func unauthorized(w http.ResponseWriter, msg string) {
+func (g *Guard) unauthorized(w http.ResponseWriter, r *http.Request, msg string) {
 	w.Header().Set("WWW-Authenticate", `Bearer realm="outlook-mcp"`)
-	http.Error(w, msg, http.StatusUnauthorized)
+	g.refuse(w, r, http.StatusUnauthorized, msg)
+}
+
+// refuse answers r with code and msg, which says what to change.
+func (g *Guard) refuse(w http.ResponseWriter, r *http.Request, code int, msg string) {
+	g.logger.Debug("http request refused", "status", code, "method", r.Method, "path", r.URL.Path, "client", g.ClientAddr(r), "why", msg)
+	http.Error(w, msg, code)
 }
 
 // readBody takes a POST's body in whole, if it is JSON within the bound, so
@@ -311,11 +317,11 @@ func unauthorized(w http.ResponseWriter, msg string) {
 // into a JSON-RPC parse error).
 func (g *Guard) readBody(w http.ResponseWriter, r *http.Request) bool {
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-		http.Error(w, fmt.Sprintf("Content-Type %q is not accepted: send JSON-RPC as application/json", r.Header.Get("Content-Type")), http.StatusUnsupportedMediaType)
+		g.refuse(w, r, http.StatusUnsupportedMediaType, fmt.Sprintf("Content-Type %q is not accepted: send JSON-RPC as application/json", r.Header.Get("Content-Type")))
 		return false
 	}
 	tooLarge := func() bool {
-		http.Error(w, fmt.Sprintf("request body larger than the %d bytes this server takes (--max-request-bytes): send less at once, e.g. smaller attachments", g.maxBody), http.StatusRequestEntityTooLarge)
+		g.refuse(w, r, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body larger than the %d bytes this server takes (--max-request-bytes): send less at once, e.g. smaller attachments", g.maxBody))
 		return false
 	}
 	if r.ContentLength > g.maxBody {
@@ -326,7 +332,7 @@ func (g *Guard) readBody(w http.ResponseWriter, r *http.Request) bool {
 		return tooLarge()
 	}
 	if err != nil {
-		http.Error(w, "could not read the request body: "+err.Error(), http.StatusBadRequest)
+		g.refuse(w, r, http.StatusBadRequest, "could not read the request body: "+err.Error())
 		return false
 	}
 	r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
