@@ -323,3 +323,31 @@ func (zeros) Read(p []byte) (int, error) {
 	clear(p)
 	return len(p), nil
 }
+
+// TestE2EHTTPBinaryTakesItsSettingsFromTheEnvironment: the variables reach
+// the running server (and a flag beats its variable).
+func TestE2EHTTPBinaryTakesItsSettingsFromTheEnvironment(t *testing.T) {
+	const origin = "https://app.example.com"
+	srv := startBinary(t, []string{"OUTLOOK_MCP_ALLOWED_ORIGINS=" + origin, "OUTLOOK_MCP_MAX_SESSIONS=1", "OUTLOOK_MCP_MAX_REQUEST_BYTES=1"},
+		"--max-request-bytes", "100000")
+	openSSE(t, srv.base, map[string]string{"Origin": origin})
+	resp, body := request(t, "GET", srv.base+"/sse", nil, nil)
+	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode, "the second stream: %s", body)
+	assert.NotEmpty(t, resp.Header.Get("Retry-After"))
+
+	resp, body = request(t, "POST", srv.base+"/mcp", map[string]string{"Origin": origin, "Content-Type": "application/json", "Accept": "application/json, text/event-stream"}, strings.NewReader(toolsList))
+	assert.Equal(t, http.StatusOK, resp.StatusCode, body)
+	assert.Equal(t, origin, resp.Header.Get("Access-Control-Allow-Origin"))
+	resp, _ = request(t, "POST", srv.base+"/mcp", map[string]string{"Origin": "https://evil.example", "Content-Type": "application/json"}, strings.NewReader(toolsList))
+	assert.Equal(t, http.StatusForbidden, resp.StatusCode)
+}
+
+func TestE2EHTTPBinaryRefusesAShortToken(t *testing.T) {
+	cmd := exec.Command(serverBinary(t), "--sandbox", "--transport", "http", "--addr", "0.0.0.0:0")
+	cmd.Env = append(os.Environ(), "OUTLOOK_MCP_TOKEN=letmein")
+	out, err := cmd.CombinedOutput()
+	require.Error(t, err, "it must not start: %s", out)
+	assert.Contains(t, string(out), "OUTLOOK_MCP_TOKEN is too short")
+	assert.Contains(t, string(out), "openssl rand -hex 32")
+	assert.NotContains(t, string(out), "letmein")
+}
