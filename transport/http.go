@@ -32,7 +32,8 @@ const (
 type HTTPConfig struct {
 	Addr string
 	// Token, when set, must be presented as "Authorization: Bearer <token>"
-	// on every MCP request. Required to listen beyond loopback.
+	// on every MCP request. Required to listen beyond loopback, and then
+	// at least 32 characters.
 	Token  string
 	Logger *slog.Logger
 
