@@ -134,6 +134,12 @@ type httpServer struct {
 // the secret key never reached the logs.
 func startHTTPServer(t *testing.T, st setup, token string) *httpServer {
 	t.Helper()
+	return startHTTPServerWith(t, st, transport.HTTPConfig{Token: token})
+}
+
+// startHTTPServerWith is startHTTPServer with more of the HTTP settings.
+func startHTTPServerWith(t *testing.T, st setup, cfg transport.HTTPConfig) *httpServer {
+	t.Helper()
 	so := sim.Options{Now: func() time.Time { return testNow }}
 	if st.scopes != nil {
 		so.Scopes = st.scopes
@@ -145,7 +151,7 @@ func startHTTPServer(t *testing.T, st setup, token string) *httpServer {
 	require.NoError(t, err)
 
 	logs := &syncBuffer{}
-	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	logger := slog.New(transport.RedactSessionIDs(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	key := cmp.Or(st.secretKey, sim.DefaultSecretKey)
 	srv, err := buildServer(nango.Config{
 		Host: "http://nango.test", SecretKey: key, IntegrationID: "outlook",
@@ -157,8 +163,8 @@ func startHTTPServer(t *testing.T, st setup, token string) *httpServer {
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- transport.ServeHTTP(ctx, srv, transport.HTTPConfig{Addr: "127.0.0.1:0", Token: token, Logger: logger},
-			func(addr string) { ready <- addr })
+		cfg.Addr, cfg.Logger = "127.0.0.1:0", logger
+		done <- transport.ServeHTTP(ctx, srv, cfg, func(addr string) { ready <- addr })
 	}()
 	var addr string
 	select {
@@ -1027,7 +1033,7 @@ func TestE2EHTTPRefusesOpenAddrWithoutToken(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "OUTLOOK_MCP_TOKEN")
 	for _, ok := range []struct{ addr, token string }{
-		{"0.0.0.0:8080", "s3cret"}, {"127.0.0.1:8080", ""}, {"localhost:8080", ""}, {"[::1]:8080", ""},
+		{"0.0.0.0:8080", strings.Repeat("k", 32)}, {"127.0.0.1:8080", ""}, {"localhost:8080", ""}, {"[::1]:8080", ""},
 	} {
 		assert.NoError(t, transport.CheckAddr(ok.addr, ok.token), "%s token=%q", ok.addr, ok.token)
 	}

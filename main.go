@@ -13,11 +13,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"os"
 	"os/signal"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"syscall"
 	_ "time/tzdata" // list_events validates IANA zones on machines without zoneinfo
@@ -49,10 +49,11 @@ Environment:
   NANGO_CONNECTION_ID    the user's Nango connection id (required unless --sandbox)
   NANGO_INTEGRATION_ID   Nango integration id (default "outlook")
   NANGO_HOST             Nango API host (default https://api.nango.dev)
-  OUTLOOK_MCP_TOKEN      bearer token HTTP clients must send; required to listen beyond loopback
+  OUTLOOK_MCP_TOKEN      bearer token HTTP clients must send; required to listen beyond loopback,
+                         then at least 32 characters (make one with: openssl rand -hex 32)
   OUTLOOK_MCP_LOG_LEVEL  debug, info, warn or error (default info); logs go to stderr
-  OUTLOOK_MCP_TOOLSETS, OUTLOOK_MCP_TOOLS, OUTLOOK_MCP_READ_ONLY, OUTLOOK_MCP_HIDE_UNAVAILABLE
-                         defaults of the flags of the same names
+  OUTLOOK_MCP_X_Y        the default of the flag --x-y (e.g. OUTLOOK_MCP_READ_ONLY=true);
+                         a flag on the command line beats its variable
 
 Flags:
 `
@@ -65,12 +66,12 @@ func main() {
 
 type options struct {
 	transport     string
-	addr          string
 	sandbox       bool
 	sandboxScopes string
 	version       bool
 	selection     tools.Selection
 	hide          bool // --hide-unavailable
+	http          transport.HTTPConfig
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -79,24 +80,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, usage); fs.PrintDefaults() }
 	fs.StringVar(&o.transport, "transport", "stdio", "stdio or http")
-	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "listen address for --transport http")
+	fs.StringVar(&o.http.Addr, "addr", "127.0.0.1:8080", "listen address for --transport http")
 	fs.BoolVar(&o.sandbox, "sandbox", false, "run against a built-in simulated Nango and mailbox")
 	fs.StringVar(&o.sandboxScopes, "sandbox-scopes", strings.Join(sim.DefaultScopes, ","), "scopes the sandbox connection was granted (comma or space separated)")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
-	toolsets := fs.String("toolsets", getenv("OUTLOOK_MCP_TOOLSETS"), "toolsets to offer, comma separated: "+strings.Join(tools.Toolsets, ", ")+" (default all; env OUTLOOK_MCP_TOOLSETS)")
-	toolNames := fs.String("tools", getenv("OUTLOOK_MCP_TOOLS"), "offer exactly these tools, comma separated (env OUTLOOK_MCP_TOOLS)")
-	for _, b := range []struct {
-		v            *bool
-		flag, env, u string
-	}{
-		{&o.selection.ReadOnly, "read-only", "OUTLOOK_MCP_READ_ONLY", "offer only tools that change nothing"},
-		{&o.hide, "hide-unavailable", "OUTLOOK_MCP_HIDE_UNAVAILABLE", "do not list tools the connection lacks the scopes for"},
-	} {
-		def, err := envBool(getenv, b.env)
-		if err != nil {
-			return fail(stderr, err)
-		}
-		fs.BoolVar(b.v, b.flag, def, b.u+" (env "+b.env+")")
+	toolsets := fs.String("toolsets", "", "toolsets to offer, comma separated: "+strings.Join(tools.Toolsets, ", ")+" (default all)")
+	toolNames := fs.String("tools", "", "offer exactly these tools, comma separated")
+	fs.BoolVar(&o.selection.ReadOnly, "read-only", false, "offer only tools that change nothing")
+	fs.BoolVar(&o.hide, "hide-unavailable", false, "do not list tools the connection lacks the scopes for")
+	origins := fs.String("allowed-origins", "", "origins of the web pages that may call the HTTP server, comma separated, e.g. https://app.example.com (default none)")
+	hosts := fs.String("allowed-hosts", "", "Host names a reverse proxy on this machine forwards, comma separated (localhost always works)")
+	proxies := fs.String("trusted-proxies", "", "IPs or CIDR ranges of reverse proxies whose X-Forwarded-For names the client, comma separated")
+	fs.Int64Var(&o.http.MaxRequestBytes, "max-request-bytes", transport.DefaultMaxRequestBytes, "largest HTTP request body, in bytes")
+	fs.IntVar(&o.http.MaxSessions, "max-sessions", transport.DefaultMaxSessions, "most SSE streams open at once")
+	if err := defaultsFromEnv(fs, getenv); err != nil {
+		return fail(stderr, err)
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -105,6 +103,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return 2
 	}
 	o.selection.Toolsets, o.selection.Tools = list(*toolsets), list(*toolNames)
+	o.http.AllowedOrigins, o.http.AllowedHosts, o.http.TrustedProxies = list(*origins), list(*hosts), list(*proxies)
+	o.http.Token = getenv("OUTLOOK_MCP_TOKEN")
 	if o.version {
 		fmt.Fprintln(stdout, "outlook-mcp", buildVersion())
 		return 0
@@ -112,7 +112,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	switch o.transport {
 	case "stdio":
 	case "http":
-		if err := transport.CheckAddr(o.addr, getenv("OUTLOOK_MCP_TOKEN")); err != nil {
+		for _, n := range []struct {
+			flag string
+			v    int64
+		}{{"max-request-bytes", o.http.MaxRequestBytes}, {"max-sessions", int64(o.http.MaxSessions)}} {
+			if n.v < 1 { // 0 would mean the default to transport
+				return fail(stderr, fmt.Errorf("--%s must be at least 1, not %d", n.flag, n.v))
+			}
+		}
+		if err := o.http.Check(); err != nil {
 			return fail(stderr, err)
 		}
 	default:
@@ -122,6 +130,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if err != nil {
 		return fail(stderr, err)
 	}
+	// mcp-go writes some errors with the standard log package: they go
+	// through the logger too, which keeps session ids out.
+	defer log.SetOutput(log.Writer())
+	defer log.SetFlags(log.Flags())
+	log.SetOutput(transport.LogWriter(logger))
+	log.SetFlags(0)
 	s, err := newServer(o, getenv, logger)
 	if err != nil {
 		return fail(stderr, err)
@@ -131,7 +145,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		logger.Info("waiting for an MCP client on stdin/stdout: start it from an MCP client (README: MCP client configuration), or use --transport http")
 	}
 	if o.transport == "http" {
-		err = transport.ServeHTTP(ctx, s, transport.HTTPConfig{Addr: o.addr, Token: getenv("OUTLOOK_MCP_TOKEN"), Logger: logger}, nil)
+		o.http.Logger = logger
+		err = transport.ServeHTTP(ctx, s, o.http, nil)
 	} else {
 		err = transport.Stdio(ctx, s, stdin, stdout, logger)
 	}
@@ -215,16 +230,34 @@ func list(s string) []string {
 	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' })
 }
 
-func envBool(getenv func(string) string, name string) (bool, error) {
-	v := getenv(name)
-	if v == "" {
-		return false, nil
-	}
-	b, err := strconv.ParseBool(v)
-	if err != nil {
-		return false, fmt.Errorf("%s must be true or false, not %q", name, v)
-	}
-	return b, nil
+// defaultsFromEnv gives every flag --x-y (but --version) the default
+// OUTLOOK_MCP_X_Y from the environment; the command line still beats it.
+func defaultsFromEnv(fs *flag.FlagSet, getenv func(string) string) error {
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		if f.Name == "version" || err != nil {
+			return
+		}
+		name := envName(f.Name)
+		f.Usage += " (env " + name + ")"
+		v := getenv(name)
+		if v == "" {
+			return
+		}
+		if setErr := fs.Set(f.Name, v); setErr != nil {
+			if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+				err = fmt.Errorf("%s must be true or false, not %q", name, v)
+			} else {
+				err = fmt.Errorf("%s=%q is not a valid --%s: %v", name, v, f.Name, setErr)
+			}
+		}
+	})
+	return err
+}
+
+// envName is the variable of the flag --x-y: OUTLOOK_MCP_X_Y.
+func envName(flagName string) string {
+	return "OUTLOOK_MCP_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }
 
 func newLogger(w io.Writer, level string) (*slog.Logger, error) {
@@ -234,7 +267,7 @@ func newLogger(w io.Writer, level string) (*slog.Logger, error) {
 			return nil, fmt.Errorf("OUTLOOK_MCP_LOG_LEVEL must be debug, info, warn or error, not %q", level)
 		}
 	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+	return slog.New(transport.RedactSessionIDs(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))), nil
 }
 
 func isTerminal(f *os.File) bool {

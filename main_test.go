@@ -322,3 +322,44 @@ func TestRunRejectsUnknownSelections(t *testing.T) {
 	assert.Equal(t, 1, code)
 	assert.Contains(t, stderr, `OUTLOOK_MCP_READ_ONLY must be true or false, not "sometimes"`)
 }
+
+// TestRunFlagsHaveVariables: every flag --x-y reads OUTLOOK_MCP_X_Y, and
+// the command line beats it.
+func TestRunFlagsHaveVariables(t *testing.T) {
+	code, _, stderr := runCmd(t, []string{"--help"}, nil, "")
+	assert.Equal(t, 0, code)
+	for _, name := range []string{"transport", "addr", "sandbox", "sandbox-scopes", "toolsets", "tools", "read-only", "hide-unavailable",
+		"allowed-origins", "allowed-hosts", "trusted-proxies", "max-request-bytes", "max-sessions"} {
+		assert.Contains(t, stderr, "(env "+envName(name)+")", name)
+	}
+	assert.NotContains(t, stderr, "OUTLOOK_MCP_VERSION", "a variable that only prints the version would be a trap")
+
+	code, _, stderr = runCmd(t, nil, map[string]string{"OUTLOOK_MCP_MAX_SESSIONS": "many"}, "")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, `OUTLOOK_MCP_MAX_SESSIONS="many" is not a valid --max-sessions`)
+
+	code, _, stderr = runCmd(t, nil, map[string]string{"OUTLOOK_MCP_TRANSPORT": "http", "OUTLOOK_MCP_SANDBOX": "true", "OUTLOOK_MCP_ALLOWED_ORIGINS": "https://app.example.com/"}, "")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, `--allowed-origins: "https://app.example.com/" has more than an origin`)
+
+	// Each bad variable is overridden by its flag: what stops it then is the
+	// missing token for 0.0.0.0, checked last.
+	code, _, stderr = runCmd(t, []string{"--allowed-origins", "https://app.example.com", "--trusted-proxies", "10.0.0.0/8", "--max-sessions", "5", "--addr", "0.0.0.0:0"},
+		map[string]string{"OUTLOOK_MCP_TRANSPORT": "http", "OUTLOOK_MCP_SANDBOX": "true", "OUTLOOK_MCP_ALLOWED_ORIGINS": "*",
+			"OUTLOOK_MCP_TRUSTED_PROXIES": "proxy.local", "OUTLOOK_MCP_MAX_SESSIONS": "0", "OUTLOOK_MCP_ADDR": "127.0.0.1:0"}, "")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "OUTLOOK_MCP_TOKEN", stderr)
+
+	for _, bad := range [][]string{{"--max-sessions", "0"}, {"--max-request-bytes", "-1"}, {"--allowed-hosts", "https://proxy"}, {"--trusted-proxies", "10.0.0.0/40"}} {
+		code, _, stderr = runCmd(t, append([]string{"--sandbox", "--transport", "http"}, bad...), nil, "")
+		assert.Equal(t, 1, code, bad)
+		assert.Contains(t, stderr, bad[0], "the error names the flag")
+	}
+}
+
+func TestRunHTTPRefusesShortTokenBeyondLoopback(t *testing.T) {
+	code, _, stderr := runCmd(t, []string{"--sandbox", "--transport", "http", "--addr", "0.0.0.0:0"}, map[string]string{"OUTLOOK_MCP_TOKEN": "x"}, "")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "OUTLOOK_MCP_TOKEN is too short")
+	assert.Contains(t, stderr, "openssl rand -hex 32")
+}

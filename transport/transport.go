@@ -4,9 +4,7 @@ package transport
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
-	"fmt"
 	"io"
 	"log"
 	"log/slog"
@@ -38,85 +36,26 @@ func (w *slogWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// HTTPConfig configures the HTTP transports.
-type HTTPConfig struct {
-	Addr string
-	// Token, when set, must be presented as "Authorization: Bearer <token>"
-	// on every MCP request. Required to listen beyond loopback.
-	Token  string
-	Logger *slog.Logger
-}
-
-// CheckAddr refuses to listen beyond loopback without a token.
-func CheckAddr(addr, token string) error {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return fmt.Errorf("--addr %q is not host:port: %v", addr, err)
-	}
-	if token != "" || isLoopback(host) {
-		return nil
-	}
-	return fmt.Errorf("--addr %s listens beyond this machine: set OUTLOOK_MCP_TOKEN to a long random secret that clients must send as a bearer token, or listen on 127.0.0.1", addr)
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
-// Handler mounts streamable HTTP at /mcp, legacy SSE at /sse and /message,
-// and /healthz. MCP endpoints require the bearer token when one is set.
-func Handler(s *server.MCPServer, token string) http.Handler {
-	h, _ := mount(s, token)
-	return h
-}
-
-func mount(s *server.MCPServer, token string) (http.Handler, *server.SSEServer) {
-	streamable := server.NewStreamableHTTPServer(s, server.WithStateLess(true))
-	sse := server.NewSSEServer(s, server.WithKeepAlive(true))
-	mux := http.NewServeMux()
-	mux.Handle("/mcp", requireToken(token, streamable))
-	mux.Handle("/sse", requireToken(token, sse.SSEHandler()))
-	mux.Handle("/message", requireToken(token, sse.MessageHandler()))
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain")
-		_, _ = io.WriteString(w, "ok\n")
-	})
-	return mux, sse
-}
-
-func requireToken(token string, next http.Handler) http.Handler {
-	if token == "" {
-		return next
-	}
-	want := []byte("Bearer " + token)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="outlook-mcp"`)
-			http.Error(w, "missing or wrong bearer token", http.StatusUnauthorized)
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
 // ServeHTTP listens on cfg.Addr until ctx ends, then shuts down gracefully.
 // ready, when not nil, receives the bound address (useful with port 0).
 func ServeHTTP(ctx context.Context, s *server.MCPServer, cfg HTTPConfig, ready func(addr string)) error {
 	if err := CheckAddr(cfg.Addr, cfg.Token); err != nil {
 		return err
 	}
+	cfg = cfg.withDefaults()
+	handler, sse, err := mount(s, cfg)
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
 	}
-	handler, sse := mount(s, cfg.Token)
 	srv := &http.Server{
 		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+		ReadTimeout:       cfg.ReadTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
 		ErrorLog:          log.New(&slogWriter{cfg.Logger}, "", 0),
 	}
 	// Shutdown waits for every handler to return, and an SSE stream returns

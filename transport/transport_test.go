@@ -23,7 +23,10 @@ func TestCheckAddrAllowsLoopbackOrAToken(t *testing.T) {
 		{":8080", "", false},
 		{"[::]:8080", "", false},
 		{"192.168.1.5:8080", "", false},
-		{"0.0.0.0:8080", "s3cret", true},
+		{"0.0.0.0:8080", "s3cret", false}, // guessable
+		{"0.0.0.0:8080", testToken[1:], false},
+		{"0.0.0.0:8080", testToken, true},
+		{"127.0.0.1:8080", "x", true}, // only this machine can guess
 		{"no-port", "", false},
 	} {
 		err := CheckAddr(tc.addr, tc.token)
@@ -34,10 +37,15 @@ func TestCheckAddrAllowsLoopbackOrAToken(t *testing.T) {
 		}
 	}
 	assert.Contains(t, CheckAddr("0.0.0.0:8080", "").Error(), "OUTLOOK_MCP_TOKEN")
+	short := CheckAddr("0.0.0.0:8080", "x").Error()
+	assert.Contains(t, short, "OUTLOOK_MCP_TOKEN")
+	assert.Contains(t, short, "openssl rand -hex 32", "says how to make one")
+	assert.NotContains(t, short, `"x"`, "never shows the token")
 }
 
 func TestHandlerRequiresTheTokenOnMCPEndpointsOnly(t *testing.T) {
-	h := Handler(server.NewMCPServer("t", "1"), "s3cret")
+	h, err := Handler(server.NewMCPServer("t", "1"), HTTPConfig{Token: "s3cret"})
+	require.NoError(t, err)
 	for _, tc := range []struct {
 		path, auth string
 		want       int
@@ -63,6 +71,7 @@ func TestHandlerRequiresTheTokenOnMCPEndpointsOnly(t *testing.T) {
 	// With the token, the request reaches the MCP server (which answers the empty body).
 	req := httptest.NewRequest(http.MethodPost, "http://127.0.0.1/mcp", nil)
 	req.Header.Set("Authorization", "Bearer s3cret")
+	req.Header.Set("Content-Type", "application/json")
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	assert.NotEqual(t, http.StatusUnauthorized, rec.Code)

@@ -1,0 +1,150 @@
+package transport
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/mark3labs/mcp-go/server"
+)
+
+// Defaults of the HTTP bounds; each has a flag in main.go.
+const (
+	DefaultMaxRequestBytes = 8 << 20
+	DefaultMaxSessions     = 1000
+
+	defaultReadHeaderTimeout = 10 * time.Second
+	// A request's body must arrive within this; 8 MiB needs about 140 KB/s.
+	defaultReadTimeout = 60 * time.Second
+	defaultIdleTimeout = 60 * time.Second
+
+	// minTokenLength is the shortest OUTLOOK_MCP_TOKEN accepted beyond
+	// loopback: 32 hex characters are 128 random bits.
+	minTokenLength = 32
+)
+
+// HTTPConfig configures the HTTP transports. Zero values mean the defaults.
+type HTTPConfig struct {
+	Addr string
+	// Token, when set, must be presented as "Authorization: Bearer <token>"
+	// on every MCP request. Required to listen beyond loopback, and then
+	// at least 32 characters.
+	Token  string
+	Logger *slog.Logger
+
+	// AllowedOrigins are the web origins (scheme://host[:port]) whose pages
+	// may call the MCP endpoints. A request with any other Origin gets 403;
+	// one without Origin (not from a browser) passes.
+	AllowedOrigins []string
+	// AllowedHosts are Host names accepted on a loopback socket besides
+	// localhost and loopback IPs: the names a reverse proxy on this machine
+	// forwards.
+	AllowedHosts []string
+	// TrustedProxies are the IPs or CIDR ranges whose X-Forwarded-For is
+	// believed when telling who the client is (see Guard.ClientAddr).
+	TrustedProxies []string
+	// MaxRequestBytes bounds the body of a POST (DefaultMaxRequestBytes).
+	MaxRequestBytes int64
+	// MaxSessions bounds the SSE streams open at once (DefaultMaxSessions).
+	MaxSessions int
+
+	// ReadTimeout bounds reading one request, body included; net/http lifts
+	// it once the request is read, so streams and long tool calls outlast
+	// it. There is no write timeout, for the same streams.
+	ReadHeaderTimeout, ReadTimeout, IdleTimeout time.Duration
+}
+
+func (cfg HTTPConfig) withDefaults() HTTPConfig {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.MaxRequestBytes == 0 {
+		cfg.MaxRequestBytes = DefaultMaxRequestBytes
+	}
+	if cfg.MaxSessions == 0 {
+		cfg.MaxSessions = DefaultMaxSessions
+	}
+	if cfg.ReadHeaderTimeout == 0 {
+		cfg.ReadHeaderTimeout = defaultReadHeaderTimeout
+	}
+	if cfg.ReadTimeout == 0 {
+		cfg.ReadTimeout = defaultReadTimeout
+	}
+	if cfg.IdleTimeout == 0 {
+		cfg.IdleTimeout = defaultIdleTimeout
+	}
+	return cfg
+}
+
+// Check reports the first setting that would stop the server from starting,
+// in words that name the flag or variable to change.
+func (cfg HTTPConfig) Check() error {
+	if _, err := NewGuard(cfg); err != nil {
+		return err
+	}
+	return CheckAddr(cfg.Addr, cfg.Token)
+}
+
+// CheckAddr refuses to listen beyond loopback without a long token.
+func CheckAddr(addr, token string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("--addr %q is not host:port: %v", addr, err)
+	}
+	if isLoopback(host) {
+		return nil
+	}
+	if token == "" {
+		return fmt.Errorf("--addr %s listens beyond this machine: set OUTLOOK_MCP_TOKEN to a long random secret that clients must send as a bearer token (make one with: openssl rand -hex 32), or listen on 127.0.0.1", addr)
+	}
+	if len(token) < minTokenLength {
+		return fmt.Errorf("--addr %s listens beyond this machine, and OUTLOOK_MCP_TOKEN is too short to resist guessing (%d characters, at least %d needed): make one with: openssl rand -hex 32", addr, len(token), minTokenLength)
+	}
+	return nil
+}
+
+// isLoopback reports whether host (no port; brackets allowed) is
+// localhost or a loopback IP.
+func isLoopback(host string) bool {
+	host = strings.Trim(host, "[]")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
+}
+
+// Handler mounts streamable HTTP at /mcp, legacy SSE at /sse and /message,
+// all behind the guard, and /healthz.
+func Handler(s *server.MCPServer, cfg HTTPConfig) (http.Handler, error) {
+	h, _, err := mount(s, cfg)
+	return h, err
+}
+
+func mount(s *server.MCPServer, cfg HTTPConfig) (http.Handler, *server.SSEServer, error) {
+	cfg = cfg.withDefaults()
+	g, err := NewGuard(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	// mcp-go's own Host check would refuse the names of --allowed-hosts:
+	// the guard does that check instead.
+	streamable := server.NewStreamableHTTPServer(s, server.WithStateLess(true),
+		server.WithDisableLocalhostProtection(true), server.WithStreamableHTTPLogger(cfg.Logger))
+	sse := server.NewSSEServer(s, server.WithKeepAlive(true),
+		server.WithSSEDisableLocalhostProtection(true), server.WithSessionIDGenerator(newSessionID))
+	mux := http.NewServeMux()
+	mux.Handle("/mcp", g.Protect(streamable, true))
+	mux.Handle("/sse", g.Protect(sse.SSEHandler(), true))
+	mux.Handle("/message", g.Protect(sse.MessageHandler(), false))
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		_, _ = io.WriteString(w, "ok\n")
+	})
+	return mux, sse, nil
+}
