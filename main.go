@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 	_ "time/tzdata" // list_events validates IANA zones on machines without zoneinfo
 
 	"github.com/mark3labs/mcp-go/server"
@@ -51,6 +52,7 @@ Environment:
   NANGO_HOST             Nango API host (default https://api.nango.dev)
   OUTLOOK_MCP_TOKEN      bearer token HTTP clients must send; required to listen beyond loopback
   OUTLOOK_MCP_LOG_LEVEL  debug, info, warn or error (default info); logs go to stderr
+  OUTLOOK_MCP_SHUTDOWN_GRACE  how long calls in flight may still run on shutdown (default 10s)
   OUTLOOK_MCP_TOOLSETS, OUTLOOK_MCP_TOOLS, OUTLOOK_MCP_READ_ONLY, OUTLOOK_MCP_HIDE_UNAVAILABLE
                          defaults of the flags of the same names
 
@@ -71,6 +73,9 @@ type options struct {
 	version       bool
 	selection     tools.Selection
 	hide          bool // --hide-unavailable
+	grace         time.Duration
+	// maxRequestBytes bounds one stdio message; 0 = the transport's default.
+	maxRequestBytes int
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -98,6 +103,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		}
 		fs.BoolVar(b.v, b.flag, def, b.u+" (env "+b.env+")")
 	}
+	grace, err := envDuration(getenv, "OUTLOOK_MCP_SHUTDOWN_GRACE", transport.DefaultShutdownGrace)
+	if err != nil {
+		return fail(stderr, err)
+	}
+	fs.DurationVar(&o.grace, "shutdown-grace", grace, "on shutdown, how long calls in flight may still run to their answer (env OUTLOOK_MCP_SHUTDOWN_GRACE)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -131,9 +141,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		logger.Info("waiting for an MCP client on stdin/stdout: start it from an MCP client (README: MCP client configuration), or use --transport http")
 	}
 	if o.transport == "http" {
-		err = transport.ServeHTTP(ctx, s, transport.HTTPConfig{Addr: o.addr, Token: getenv("OUTLOOK_MCP_TOKEN"), Logger: logger}, nil)
+		err = transport.ServeHTTP(ctx, s, transport.HTTPConfig{Addr: o.addr, Token: getenv("OUTLOOK_MCP_TOKEN"), Logger: logger, ShutdownGrace: o.grace}, nil)
 	} else {
-		err = transport.Stdio(ctx, s, stdin, stdout, logger)
+		err = transport.Stdio(ctx, s, stdin, stdout, transport.StdioConfig{MaxRequestBytes: o.maxRequestBytes, ShutdownGrace: o.grace, Logger: logger})
 	}
 	if err != nil {
 		return fail(stderr, err)
@@ -225,6 +235,18 @@ func envBool(getenv func(string) string, name string) (bool, error) {
 		return false, fmt.Errorf("%s must be true or false, not %q", name, v)
 	}
 	return b, nil
+}
+
+func envDuration(getenv func(string) string, name string, def time.Duration) (time.Duration, error) {
+	v := getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%s must be a positive duration such as 10s, not %q", name, v)
+	}
+	return d, nil
 }
 
 func newLogger(w io.Writer, level string) (*slog.Logger, error) {

@@ -3,6 +3,7 @@
 package transport
 
 import (
+	"cmp"
 	"context"
 	"crypto/subtle"
 	"errors"
@@ -18,12 +19,46 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 )
 
-// Stdio serves s on in and out until in closes or ctx ends. Logs must go
-// elsewhere: out is the protocol.
-func Stdio(ctx context.Context, s *server.MCPServer, in io.Reader, out io.Writer, logger *slog.Logger) error {
+// StdioConfig configures the stdio transport.
+type StdioConfig struct {
+	// MaxRequestBytes bounds one message (line); default 8 MiB.
+	MaxRequestBytes int
+	// ShutdownGrace is how long calls that change something may still run
+	// once stdin closes or ctx ends; default DefaultShutdownGrace.
+	ShutdownGrace time.Duration
+	Logger        *slog.Logger
+}
+
+// Stdio serves s on in and out until in closes or ctx ends, then lets the
+// calls in flight answer (within the grace period). Logs must go elsewhere:
+// out is the protocol.
+func Stdio(ctx context.Context, s *server.MCPServer, in io.Reader, out io.Writer, cfg StdioConfig) error {
+	if cfg.MaxRequestBytes <= 0 {
+		cfg.MaxRequestBytes = stdioMaxRequestBytes
+	}
+	if cfg.ShutdownGrace <= 0 {
+		cfg.ShutdownGrace = DefaultShutdownGrace
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	calls := newCalls(s, cfg.Logger)
+	out = &lockedWriter{w: out}
+	// mcp-go cancels every call as soon as its input ends: it sees the end
+	// only once the calls in flight have answered.
+	in = newLineLimiter(in, cfg.MaxRequestBytes, out, func() { calls.drain(cfg.ShutdownGrace, false) })
+	// Likewise on a signal; calls that arrive meanwhile are refused.
+	listenCtx, stopListening := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopListening()
+	stop := context.AfterFunc(ctx, func() {
+		calls.drain(cfg.ShutdownGrace, true)
+		stopListening()
+	})
+	defer stop()
+
 	stdio := server.NewStdioServer(s)
-	stdio.SetErrorLogger(log.New(&slogWriter{logger}, "", 0))
-	err := stdio.Listen(ctx, in, out)
+	stdio.SetErrorLogger(log.New(&slogWriter{cfg.Logger}, "", 0))
+	err := stdio.Listen(listenCtx, in, out)
 	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, io.EOF) {
 		return nil
 	}
@@ -45,6 +80,9 @@ type HTTPConfig struct {
 	// on every MCP request. Required to listen beyond loopback.
 	Token  string
 	Logger *slog.Logger
+	// ShutdownGrace is how long tool calls in flight may still run once
+	// shutdown begins; default DefaultShutdownGrace.
+	ShutdownGrace time.Duration
 }
 
 // CheckAddr refuses to listen beyond loopback without a token.
@@ -70,12 +108,16 @@ func isLoopback(host string) bool {
 // Handler mounts streamable HTTP at /mcp, legacy SSE at /sse and /message,
 // and /healthz. MCP endpoints require the bearer token when one is set.
 func Handler(s *server.MCPServer, token string) http.Handler {
-	h, _ := mount(s, token)
+	h, _, _ := mount(s, token, nil)
 	return h
 }
 
-func mount(s *server.MCPServer, token string) (http.Handler, *server.SSEServer) {
-	streamable := server.NewStreamableHTTPServer(s, server.WithStateLess(true))
+// mount also installs the per-caller limit on s. A stateless streamable
+// HTTP request is a session of its own, so its caller is its address; an
+// SSE stream's is its session.
+func mount(s *server.MCPServer, token string, logger *slog.Logger) (http.Handler, *server.SSEServer, *calls) {
+	calls := newCalls(s, logger)
+	streamable := server.NewStreamableHTTPServer(s, server.WithStateLess(true), server.WithHTTPContextFunc(callerFromAddr))
 	sse := server.NewSSEServer(s, server.WithKeepAlive(true))
 	mux := http.NewServeMux()
 	mux.Handle("/mcp", requireToken(token, streamable))
@@ -85,7 +127,7 @@ func mount(s *server.MCPServer, token string) (http.Handler, *server.SSEServer) 
 		w.Header().Set("Content-Type", "text/plain")
 		_, _ = io.WriteString(w, "ok\n")
 	})
-	return mux, sse
+	return mux, sse, calls
 }
 
 func requireToken(token string, next http.Handler) http.Handler {
@@ -113,7 +155,7 @@ func ServeHTTP(ctx context.Context, s *server.MCPServer, cfg HTTPConfig, ready f
 	if err != nil {
 		return err
 	}
-	handler, sse := mount(s, cfg.Token)
+	handler, sse, calls := mount(s, cfg.Token, cfg.Logger)
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -133,6 +175,9 @@ func ServeHTTP(ctx context.Context, s *server.MCPServer, cfg HTTPConfig, ready f
 		return err
 	case <-ctx.Done():
 	}
+	// Let the tool calls in flight answer first, while new ones are refused:
+	// SSE calls run outside any handler, so Shutdown would not wait for them.
+	calls.drain(cmp.Or(cfg.ShutdownGrace, DefaultShutdownGrace), true)
 	// Let requests in flight finish, within reason.
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
