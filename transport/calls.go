@@ -78,8 +78,9 @@ func (c *calls) middleware(next server.ToolHandlerFunc) server.ToolHandlerFunc {
 		who := CallerOf(ctx)
 		cc, refusal := c.admit(who)
 		if refusal != "" {
-			// No caller key here: it may be a session id.
-			c.logger.WarnContext(ctx, "tool call refused", "tool", req.Params.Name, "reason", refusal)
+			// Debug: a flood would flood the log too. No caller: it may be
+			// a session id.
+			c.logger.DebugContext(ctx, "tool call refused", "tool", req.Params.Name, "reason", refusal)
 			return mcp.NewToolResultError(refusal), nil
 		}
 		defer c.release(who)
@@ -149,8 +150,9 @@ func (c *calls) drain(grace time.Duration, refuseNew bool) bool {
 		}
 		time.AfterFunc(grace, c.endGrace)
 	})
-	// A call read just before may not have reached the middleware yet:
-	// nothing in flight counts once it has lasted a moment.
+	// A call read just before may not have reached the middleware yet, and
+	// an answer just made may not have left (SSE queues it): nothing in
+	// flight counts once it has lasted a moment.
 	const settle = 50 * time.Millisecond
 	tick := time.NewTicker(5 * time.Millisecond)
 	defer tick.Stop()
