@@ -81,6 +81,15 @@ func TestRunBadLogLevel(t *testing.T) {
 	assert.Contains(t, stderr, "OUTLOOK_MCP_LOG_LEVEL")
 }
 
+func TestRunBadShutdownGrace(t *testing.T) {
+	code, _, stderr := runCmd(t, []string{"--sandbox"}, map[string]string{"OUTLOOK_MCP_SHUTDOWN_GRACE": "10"}, "")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, `OUTLOOK_MCP_SHUTDOWN_GRACE must be a positive duration such as 10s, not "10"`)
+	code, _, stderr = runCmd(t, []string{"--sandbox", "--shutdown-grace", "soon"}, nil, "")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, "-shutdown-grace")
+}
+
 func TestRunVersion(t *testing.T) {
 	code, stdout, _ := runCmd(t, []string{"--version"}, nil, "")
 	assert.Equal(t, 0, code)
