@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
@@ -38,7 +39,6 @@ const (
 // cut in half by the server going away. Meanwhile calls not yet running are
 // refused, unless the input has ended (stdio), when none can come.
 type calls struct {
-	srv            *server.MCPServer
 	logger         *slog.Logger
 	running, queue int
 
@@ -51,6 +51,7 @@ type calls struct {
 	refuse    chan struct{}   // closed when refusing begins
 	graceOver context.Context // cancelled when the grace period ends
 	endGrace  context.CancelFunc
+	cut       atomic.Int32 // calls cancelled by the end of the grace period
 }
 
 type callerCalls struct {
@@ -64,7 +65,7 @@ func newCalls(s *server.MCPServer, logger *slog.Logger) *calls {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	c := &calls{
-		srv: s, logger: logger, running: callsPerCaller, queue: queuePerCaller,
+		logger: logger, running: callsPerCaller, queue: queuePerCaller,
 		callers: map[Caller]*callerCalls{},
 		refuse:  make(chan struct{}),
 	}
@@ -94,7 +95,10 @@ func (c *calls) middleware(next server.ToolHandlerFunc) server.ToolHandlerFunc {
 		defer func() { <-cc.slots }()
 		// Every call ends with the grace period.
 		ctx, cancel := context.WithCancel(ctx)
-		defer context.AfterFunc(c.graceOver, cancel)()
+		defer context.AfterFunc(c.graceOver, func() {
+			c.cut.Add(1)
+			cancel()
+		})()
 		defer cancel()
 		return next(ctx, req)
 	}
@@ -167,16 +171,20 @@ func (c *calls) drain(grace time.Duration, refuseNew bool) bool {
 		case quiet.IsZero():
 			quiet = now
 		case now.Sub(quiet) >= settle:
-			return giveUp.IsZero()
-		}
-		if c.graceOver.Err() != nil {
-			if giveUp.IsZero() {
-				c.logger.Warn("the shutdown grace period ended: cancelling the tool calls still running", "calls", n)
-				giveUp = now.Add(time.Second) // a cancelled call answers at once
-			} else if now.After(giveUp) {
-				c.logger.Warn("tool calls still running after being cancelled: stopping without their answers", "calls", n)
+			if cut := c.cut.Load(); cut > 0 {
+				c.logger.Warn("the shutdown grace period ended before some tool calls answered: they were cancelled", "calls", cut)
 				return false
 			}
+			return true
+		}
+		if c.graceOver.Err() == nil {
+			continue
+		}
+		if giveUp.IsZero() {
+			giveUp = now.Add(time.Second) // a cancelled call answers at once
+		} else if now.After(giveUp) {
+			c.logger.Warn("tool calls still running after the shutdown grace period: stopping without their answers", "calls", n)
+			return false
 		}
 	}
 	return false
