@@ -256,7 +256,17 @@ func newLogger(w io.Writer, level string) (*slog.Logger, error) {
 			return nil, fmt.Errorf("OUTLOOK_MCP_LOG_LEVEL must be debug, info, warn or error, not %q", level)
 		}
 	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l, ReplaceAttr: dropSessionID})), nil
+}
+
+// dropSessionID keeps session ids out of the logs: mcp-go puts one on every
+// request's line, and an SSE session id is all it takes to post to that
+// session's /message endpoint.
+func dropSessionID(_ []string, a slog.Attr) slog.Attr {
+	if a.Key == "mcp.session.id" {
+		return slog.Attr{}
+	}
+	return a
 }
 
 func isTerminal(f *os.File) bool {
