@@ -23,8 +23,8 @@ import (
 type StdioConfig struct {
 	// MaxRequestBytes bounds one message (line); default 8 MiB.
 	MaxRequestBytes int
-	// ShutdownGrace is how long calls that change something may still run
-	// once stdin closes or ctx ends; default DefaultShutdownGrace.
+	// ShutdownGrace is how long calls in flight may still run to their
+	// answer once stdin closes or ctx ends; default DefaultShutdownGrace.
 	ShutdownGrace time.Duration
 	Logger        *slog.Logger
 }
