@@ -20,6 +20,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"syscall"
+	"time"
 	_ "time/tzdata" // list_events validates IANA zones on machines without zoneinfo
 
 	"github.com/mark3labs/mcp-go/server"
@@ -93,6 +94,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	proxies := fs.String("trusted-proxies", "", "IPs or CIDR ranges of reverse proxies whose X-Forwarded-For names the client, comma separated")
 	fs.Int64Var(&o.http.MaxRequestBytes, "max-request-bytes", transport.DefaultMaxRequestBytes, "largest HTTP request body, in bytes")
 	fs.IntVar(&o.http.MaxSessions, "max-sessions", transport.DefaultMaxSessions, "most SSE streams open at once")
+	fs.DurationVar(&o.http.ShutdownGrace, "shutdown-grace", transport.DefaultShutdownGrace, "on shutdown, how long calls in flight may still run to their answer")
 	if err := defaultsFromEnv(fs, getenv); err != nil {
 		return fail(stderr, err)
 	}
@@ -109,17 +111,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		fmt.Fprintln(stdout, "outlook-mcp", buildVersion())
 		return 0
 	}
+	for _, n := range []struct {
+		flag string
+		v    int64
+	}{{"max-request-bytes", o.http.MaxRequestBytes}, {"max-sessions", int64(o.http.MaxSessions)}} {
+		if n.v < 1 { // 0 would mean the default to transport
+			return fail(stderr, fmt.Errorf("--%s must be at least 1, not %d", n.flag, n.v))
+		}
+	}
+	if o.http.ShutdownGrace <= 0 {
+		return fail(stderr, fmt.Errorf("--shutdown-grace must be a positive duration such as 10s, not %s", o.http.ShutdownGrace))
+	}
 	switch o.transport {
 	case "stdio":
 	case "http":
-		for _, n := range []struct {
-			flag string
-			v    int64
-		}{{"max-request-bytes", o.http.MaxRequestBytes}, {"max-sessions", int64(o.http.MaxSessions)}} {
-			if n.v < 1 { // 0 would mean the default to transport
-				return fail(stderr, fmt.Errorf("--%s must be at least 1, not %d", n.flag, n.v))
-			}
-		}
 		if err := o.http.Check(); err != nil {
 			return fail(stderr, err)
 		}
@@ -148,7 +153,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		o.http.Logger = logger
 		err = transport.ServeHTTP(ctx, s, o.http, nil)
 	} else {
-		err = transport.Stdio(ctx, s, stdin, stdout, logger)
+		err = transport.Stdio(ctx, s, stdin, stdout, transport.StdioConfig{MaxRequestBytes: int(o.http.MaxRequestBytes), ShutdownGrace: o.http.ShutdownGrace, Logger: logger})
 	}
 	if err != nil {
 		return fail(stderr, err)
@@ -247,6 +252,8 @@ func defaultsFromEnv(fs *flag.FlagSet, getenv func(string) string) error {
 		if setErr := fs.Set(f.Name, v); setErr != nil {
 			if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
 				err = fmt.Errorf("%s must be true or false, not %q", name, v)
+			} else if _, ok := f.Value.(flag.Getter).Get().(time.Duration); ok {
+				err = fmt.Errorf("%s must be a duration such as 10s, not %q", name, v)
 			} else {
 				err = fmt.Errorf("%s=%q is not a valid --%s: %v", name, v, f.Name, setErr)
 			}

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/mark3labs/mcp-go/client"
+	mcpgotransport "github.com/mark3labs/mcp-go/client/transport"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -79,6 +80,15 @@ func TestRunBadLogLevel(t *testing.T) {
 	code, _, stderr := runCmd(t, []string{"--sandbox"}, map[string]string{"OUTLOOK_MCP_LOG_LEVEL": "chatty"}, "")
 	assert.Equal(t, 1, code)
 	assert.Contains(t, stderr, "OUTLOOK_MCP_LOG_LEVEL")
+}
+
+func TestRunBadShutdownGrace(t *testing.T) {
+	code, _, stderr := runCmd(t, []string{"--sandbox"}, map[string]string{"OUTLOOK_MCP_SHUTDOWN_GRACE": "10"}, "")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, `OUTLOOK_MCP_SHUTDOWN_GRACE must be a duration such as 10s, not "10"`)
+	code, _, stderr = runCmd(t, []string{"--sandbox", "--shutdown-grace", "soon"}, nil, "")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, "-shutdown-grace")
 }
 
 func TestRunVersion(t *testing.T) {
@@ -203,6 +213,43 @@ func TestRunHTTPServesUntilCancelled(t *testing.T) {
 	case <-time.After(callTimeout):
 		t.Fatal("run did not return after its context ended")
 	}
+}
+
+// TestRunNeverLogsSessionIDs: an SSE session id is the only credential of
+// its stream's /message endpoint, so it must not reach the logs, even at
+// debug level.
+func TestRunNeverLogsSessionIDs(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	stderr := &notifyWriter{re: regexp.MustCompile(`msg=listening addr=(\S+)`), hit: make(chan string, 1)}
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"--sandbox", "--transport", "http", "--addr", "127.0.0.1:0"},
+			getenv(map[string]string{"OUTLOOK_MCP_LOG_LEVEL": "debug"}), strings.NewReader(""), io.Discard, stderr)
+	}()
+	var addr string
+	select {
+	case addr = <-stderr.hit:
+	case <-time.After(callTimeout):
+		t.Fatalf("not listening:\n%s", stderr.String())
+	}
+	c := connectHTTP(t, "sse", "mcp-go", "http://"+addr, "").(*mcpGoClient)
+	session := c.c.GetTransport().(*mcpgotransport.SSE).GetEndpoint().Query().Get("sessionId")
+	require.NotEmpty(t, session)
+	e := &env{transport: "sse", c: c}
+	e.ok(t, "get_profile", nil)
+	e.ok(t, "search_mail", map[string]any{"limit": 1})
+	require.NoError(t, c.close())
+	cancel()
+	select {
+	case code := <-done:
+		assert.Equal(t, 0, code)
+	case <-time.After(callTimeout):
+		t.Fatal("run did not return after its context ended")
+	}
+	logs := stderr.String()
+	assert.Contains(t, logs, "get_profile", "the calls were logged")
+	assert.NotContains(t, logs, session, "a session id reached the logs")
 }
 
 // TestLiveOutlook runs against the real Nango and Outlook when

@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -57,6 +58,9 @@ type HTTPConfig struct {
 	// it once the request is read, so streams and long tool calls outlast
 	// it. There is no write timeout, for the same streams.
 	ReadHeaderTimeout, ReadTimeout, IdleTimeout time.Duration
+	// ShutdownGrace is how long tool calls in flight may still run once
+	// shutdown begins; default DefaultShutdownGrace.
+	ShutdownGrace time.Duration
 }
 
 func (cfg HTTPConfig) withDefaults() HTTPConfig {
@@ -77,6 +81,9 @@ func (cfg HTTPConfig) withDefaults() HTTPConfig {
 	}
 	if cfg.IdleTimeout == 0 {
 		cfg.IdleTimeout = defaultIdleTimeout
+	}
+	if cfg.ShutdownGrace == 0 {
+		cfg.ShutdownGrace = DefaultShutdownGrace
 	}
 	return cfg
 }
@@ -122,19 +129,26 @@ func isLoopback(host string) bool {
 // Handler mounts streamable HTTP at /mcp, legacy SSE at /sse and /message,
 // all behind the guard, and /healthz.
 func Handler(s *server.MCPServer, cfg HTTPConfig) (http.Handler, error) {
-	h, _, err := mount(s, cfg)
+	h, _, _, err := mount(s, cfg)
 	return h, err
 }
 
-func mount(s *server.MCPServer, cfg HTTPConfig) (http.Handler, *server.SSEServer, error) {
+// mount also installs the per-caller limit on s. A stateless streamable
+// HTTP request is a session of its own, so its caller is the client's
+// address; an SSE stream's is its session.
+func mount(s *server.MCPServer, cfg HTTPConfig) (http.Handler, *server.SSEServer, *calls, error) {
 	cfg = cfg.withDefaults()
 	g, err := NewGuard(cfg)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
+	}
+	calls := newCalls(s, cfg.Logger)
+	callerFromAddr := func(ctx context.Context, r *http.Request) context.Context {
+		return WithCaller(ctx, Caller("addr:"+g.ClientAddr(r)))
 	}
 	// mcp-go's own Host check would refuse the names of --allowed-hosts:
 	// the guard does that check instead.
-	streamable := server.NewStreamableHTTPServer(s, server.WithStateLess(true),
+	streamable := server.NewStreamableHTTPServer(s, server.WithStateLess(true), server.WithHTTPContextFunc(callerFromAddr),
 		server.WithDisableLocalhostProtection(true), server.WithStreamableHTTPLogger(cfg.Logger))
 	sse := server.NewSSEServer(s, server.WithKeepAlive(true),
 		server.WithSSEDisableLocalhostProtection(true), server.WithSessionIDGenerator(newSessionID))
@@ -146,5 +160,5 @@ func mount(s *server.MCPServer, cfg HTTPConfig) (http.Handler, *server.SSEServer
 		w.Header().Set("Content-Type", "text/plain")
 		_, _ = io.WriteString(w, "ok\n")
 	})
-	return mux, sse, nil
+	return mux, sse, calls, nil
 }

@@ -16,12 +16,46 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 )
 
-// Stdio serves s on in and out until in closes or ctx ends. Logs must go
-// elsewhere: out is the protocol.
-func Stdio(ctx context.Context, s *server.MCPServer, in io.Reader, out io.Writer, logger *slog.Logger) error {
+// StdioConfig configures the stdio transport.
+type StdioConfig struct {
+	// MaxRequestBytes bounds one message (line); default 8 MiB.
+	MaxRequestBytes int
+	// ShutdownGrace is how long calls in flight may still run to their
+	// answer once stdin closes or ctx ends; default DefaultShutdownGrace.
+	ShutdownGrace time.Duration
+	Logger        *slog.Logger
+}
+
+// Stdio serves s on in and out until in closes or ctx ends, then lets the
+// calls in flight answer (within the grace period). Logs must go elsewhere:
+// out is the protocol.
+func Stdio(ctx context.Context, s *server.MCPServer, in io.Reader, out io.Writer, cfg StdioConfig) error {
+	if cfg.MaxRequestBytes <= 0 {
+		cfg.MaxRequestBytes = stdioMaxRequestBytes
+	}
+	if cfg.ShutdownGrace <= 0 {
+		cfg.ShutdownGrace = DefaultShutdownGrace
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	calls := newCalls(s, cfg.Logger)
+	out = &lockedWriter{w: out}
+	// mcp-go cancels every call as soon as its input ends: it sees the end
+	// only once the calls in flight have answered.
+	in = newLineLimiter(in, cfg.MaxRequestBytes, out, func() { calls.drain(cfg.ShutdownGrace, false) })
+	// Likewise on a signal; calls that arrive meanwhile are refused.
+	listenCtx, stopListening := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopListening()
+	stop := context.AfterFunc(ctx, func() {
+		calls.drain(cfg.ShutdownGrace, true)
+		stopListening()
+	})
+	defer stop()
+
 	stdio := server.NewStdioServer(s)
-	stdio.SetErrorLogger(log.New(&slogWriter{logger}, "", 0))
-	err := stdio.Listen(ctx, in, out)
+	stdio.SetErrorLogger(log.New(&slogWriter{cfg.Logger}, "", 0))
+	err := stdio.Listen(listenCtx, in, out)
 	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, io.EOF) {
 		return nil
 	}
@@ -43,7 +77,7 @@ func ServeHTTP(ctx context.Context, s *server.MCPServer, cfg HTTPConfig, ready f
 		return err
 	}
 	cfg = cfg.withDefaults()
-	handler, sse, err := mount(s, cfg)
+	handler, sse, calls, err := mount(s, cfg)
 	if err != nil {
 		return err
 	}
@@ -72,6 +106,9 @@ func ServeHTTP(ctx context.Context, s *server.MCPServer, cfg HTTPConfig, ready f
 		return err
 	case <-ctx.Done():
 	}
+	// Let the tool calls in flight answer first, while new ones are refused:
+	// SSE calls run outside any handler, so Shutdown would not wait for them.
+	calls.drain(cfg.ShutdownGrace, true)
 	// Let requests in flight finish, within reason.
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

@@ -19,6 +19,7 @@ import (
 func main() {
 	addr := flag.String("addr", "127.0.0.1:3003", "loopback address to listen on")
 	fixture := flag.String("fixture", "testdata/mailbox.json", "sample mailbox")
+	latency := flag.Duration("latency", 0, "added to every Graph request, as a real mailbox's 100-300 ms")
 	flag.Parse()
 	if host, _, err := net.SplitHostPort(*addr); err != nil || !net.ParseIP(host).IsLoopback() {
 		log.Fatalf("-addr must be a loopback host:port, not %q", *addr)
@@ -27,10 +28,14 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	s, err := sim.New(data, sim.Options{})
+	s, err := sim.New(data, sim.Options{Latency: *latency})
 	if err != nil {
 		log.Fatal(err)
 	}
-	log.Printf("fake Nango on http://%s, secret key %s, connection %q, integration %q", *addr, sim.DefaultSecretKey, "sandbox", "outlook")
-	log.Fatal(http.ListenAndServe(*addr, s))
+	ln, err := net.Listen("tcp", *addr) // port 0 picks a free one, printed below
+	if err != nil {
+		log.Fatal(err)
+	}
+	log.Printf("fake Nango on http://%s, secret key %s, connection %q, integration %q", ln.Addr(), sim.DefaultSecretKey, "sandbox", "outlook")
+	log.Fatal(http.Serve(ln, s))
 }
