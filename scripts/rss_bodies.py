@@ -2,7 +2,10 @@
 """Peak memory of the HTTP server while it takes N large requests at once.
 
 usage: scripts/rss_bodies.py ./outlook-mcp [requests] [MiB each]
-Starts the binary with --sandbox --transport http on a loopback port, sends
+Starts the binary with --transport http on a loopback port (--sandbox, or,
+when NANGO_HOST is set, the product configuration from NANGO_* against that
+host, e.g. scripts/fakenango, so that the simulator's memory is not
+counted), sends
 `requests` concurrent POSTs to /mcp, each a send_mail with an attachment of
 about `MiB each` of JSON, and prints VmRSS/VmHWM before and after (Linux).
 """
@@ -30,7 +33,8 @@ def mem(pid):
 
 
 port = free_port()
-p = subprocess.Popen([binary, "--sandbox", "--transport", "http", "--addr", f"127.0.0.1:{port}"],
+sandbox = [] if os.environ.get("NANGO_HOST") else ["--sandbox"]
+p = subprocess.Popen([binary, *sandbox, "--transport", "http", "--addr", f"127.0.0.1:{port}"],
                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 url = f"http://127.0.0.1:{port}/mcp"
 for _ in range(100):

@@ -33,6 +33,7 @@ type Guard struct {
 	maxBody    int64
 	maxStreams int64
 	streams    atomic.Int64
+	large      chan struct{} // one token per large body being worked on
 	failures   *throttle
 	logger     *slog.Logger
 }
@@ -45,6 +46,7 @@ func NewGuard(cfg HTTPConfig) (*Guard, error) {
 		hosts:      map[string]bool{},
 		maxBody:    cfg.MaxRequestBytes,
 		maxStreams: int64(cfg.MaxSessions),
+		large:      make(chan struct{}, maxLargeAtOnce),
 		failures:   newThrottle(),
 		logger:     cfg.Logger,
 	}
@@ -208,8 +210,16 @@ func (g *Guard) Protect(next http.Handler, stream bool) http.Handler {
 		if !g.authorized(w, r) {
 			return
 		}
-		if r.Method == http.MethodPost && !g.readBody(w, r) {
-			return
+		if r.Method == http.MethodPost {
+			if r.ContentLength < 0 || r.ContentLength > largeBody {
+				if !g.takeLargeSlot(w, r) {
+					return
+				}
+				defer func() { <-g.large }()
+			}
+			if !g.readBody(w, r) {
+				return
+			}
 		}
 		if stream && r.Method == http.MethodGet {
 			if g.streams.Add(1) > g.maxStreams {
@@ -315,6 +325,34 @@ func (g *Guard) refuse(w http.ResponseWriter, r *http.Request, code int, msg str
 // readBody takes a POST's body in whole, if it is JSON within the bound, so
 // that mcp-go's handlers see a bounded body (and never turn the overflow
 // into a JSON-RPC parse error).
+// A large body is decoded several times over on its way to Graph (the
+// JSON-RPC message, the arguments, the Graph request), each copy as large
+// as the body: ten 4 MiB sends at once took 420 MiB. So only a few large
+// bodies are read and worked on at once (on /mcp, to the call's answer);
+// the others wait their turn, then get 503.
+const (
+	largeBody      = 1 << 20
+	maxLargeAtOnce = 2
+	largeWait      = 30 * time.Second
+)
+
+// takeLargeSlot waits for a turn to work on a large body; false when the
+// answer has been sent instead.
+func (g *Guard) takeLargeSlot(w http.ResponseWriter, r *http.Request) bool {
+	timer := time.NewTimer(largeWait)
+	defer timer.Stop()
+	select {
+	case g.large <- struct{}{}:
+		return true
+	case <-r.Context().Done():
+		return false
+	case <-timer.C:
+		w.Header().Set("Retry-After", "5")
+		g.refuse(w, r, http.StatusServiceUnavailable, fmt.Sprintf("%d large requests (over 1 MiB) are being worked on, the most this server takes at once: retry in a few seconds", maxLargeAtOnce))
+		return false
+	}
+}
+
 func (g *Guard) readBody(w http.ResponseWriter, r *http.Request) bool {
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
 		g.refuse(w, r, http.StatusUnsupportedMediaType, fmt.Sprintf("Content-Type %q is not accepted: send JSON-RPC as application/json", r.Header.Get("Content-Type")))
@@ -327,7 +365,12 @@ func (g *Guard) readBody(w http.ResponseWriter, r *http.Request) bool {
 	if r.ContentLength > g.maxBody {
 		return tooLarge()
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, g.maxBody))
+	var buf bytes.Buffer
+	if r.ContentLength > 0 {
+		buf.Grow(int(r.ContentLength) + 1) // one allocation, not doublings
+	}
+	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, g.maxBody))
+	body := buf.Bytes()
 	if tooBig := (*http.MaxBytesError)(nil); errors.As(err, &tooBig) {
 		return tooLarge()
 	}

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -476,4 +477,37 @@ func TestGuardThrottlesPerClientBehindAProxy(t *testing.T) {
 	assert.Equal(t, http.StatusTooManyRequests, from("198.51.100.1", "Bearer wrong"))
 	assert.Equal(t, http.StatusTooManyRequests, from("203.0.113.5, 198.51.100.1", "Bearer wrong"), "a spoofed left part changes nothing")
 	assert.Equal(t, http.StatusOK, from("198.51.100.2", "Bearer "+testToken), "another client is not held up")
+}
+
+func TestGuardWorksOnAFewLargeBodiesAtOnce(t *testing.T) {
+	g, err := NewGuard(HTTPConfig{})
+	require.NoError(t, err)
+	var inside, most atomic.Int32
+	release := make(chan struct{})
+	h := g.Protect(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := inside.Add(1)
+		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+		}
+		if r.ContentLength > largeBody {
+			<-release // a large send being worked on
+		}
+		inside.Add(-1)
+	}), false)
+	large := `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x","arguments":{"b":"` + strings.Repeat("x", 2<<20) + `"}}}`
+	var wg sync.WaitGroup
+	for range 6 {
+		wg.Go(func() {
+			r := httptest.NewRequest(http.MethodPost, "/mcp", strings.NewReader(large))
+			r.Header.Set("Content-Type", "application/json")
+			h.ServeHTTP(httptest.NewRecorder(), r)
+		})
+	}
+	require.Eventually(t, func() bool { return inside.Load() == maxLargeAtOnce }, 5*time.Second, time.Millisecond)
+	// Small requests are not held up behind the large ones.
+	r := httptest.NewRequest(http.MethodPost, "/mcp", strings.NewReader(toolsList))
+	r.Header.Set("Content-Type", "application/json")
+	h.ServeHTTP(httptest.NewRecorder(), r)
+	close(release)
+	wg.Wait()
+	assert.EqualValues(t, maxLargeAtOnce+1, most.Load(), "at most %d large bodies at once, beside the small request", maxLargeAtOnce)
 }
