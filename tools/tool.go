@@ -58,6 +58,7 @@ type Tool struct {
 	inputSchema  json.RawMessage
 	outputSchema json.RawMessage
 	required     []string
+	newArgs      func() any // a pointer to a zero argument value, for checks over every tool
 	run          func(ctx context.Context, c *Call, args json.RawMessage) (Result, error)
 }
 
@@ -87,6 +88,7 @@ func define[In any, Out Result](name, description string, scopes []string, hints
 	return Tool{
 		Name: name, Description: description, Scopes: scopes, Hints: hints,
 		inputSchema: in, outputSchema: out, required: required,
+		newArgs: func() any { return new(In) },
 		run: func(ctx context.Context, c *Call, raw json.RawMessage) (Result, error) {
 			var args In
 			if err := decodeArgs(raw, required, &args); err != nil {
