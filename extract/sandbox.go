@@ -30,18 +30,20 @@ import (
 // Limits bound one extraction in the sandbox.
 type Limits struct {
 	// Memory is what the child's Go runtime may map (heap, stacks): a
-	// watchdog in the child enforces it on every OS. The OS enforces twice
-	// as much as a hard limit where it can (Linux: RLIMIT_AS on the
-	// address space; Windows: the job's committed memory); the runtime
-	// needs the headroom for its own reservations.
+	// watchdog in the child enforces it on every OS.
 	Memory int64
-	CPU    time.Duration // CPU time (RLIMIT_CPU; Windows: the job's user time)
-	Wall   time.Duration // wall clock, from start to kill, on every OS
+	// AddressSpace is the hard limit behind the watchdog, where the OS has
+	// one: Linux limits the address space to what the child had reserved
+	// at start plus this (RLIMIT_AS), Windows the job's committed memory
+	// to this. 0: the watchdog alone, as on macOS, which ignores RLIMIT_AS.
+	AddressSpace int64
+	CPU          time.Duration // CPU time (RLIMIT_CPU; Windows: the job's user time)
+	Wall         time.Duration // wall clock, from start to kill, on every OS
 }
 
 // DefaultLimits are the sandbox's limits in the server. A 25 MB PDF with
 // 2000 pages of text is read in well under a second and 100 MB.
-var DefaultLimits = Limits{Memory: 512 << 20, CPU: 10 * time.Second, Wall: 15 * time.Second}
+var DefaultLimits = Limits{Memory: 512 << 20, AddressSpace: 1 << 30, CPU: 10 * time.Second, Wall: 15 * time.Second}
 
 const (
 	childEnv = "OUTLOOK_MCP_EXTRACT_CHILD"
@@ -109,6 +111,9 @@ func sandboxed(ctx context.Context, format string, data []byte, limit int, lim L
 	cmd := exec.CommandContext(runCtx, exe)
 	// Nothing of the server's environment (its Nango key) reaches the child.
 	cmd.Env = []string{childEnv + "=1", "GOMAXPROCS=1", "GOTRACEBACK=none"}
+	if raceEnabled {
+		cmd.Env = append(cmd.Env, "GORACE=atexit_sleep_ms=0") // not a second's sleep at each exit
+	}
 	// The file goes in only once the child is under its limits (Windows
 	// attaches them after start); the gate always opens, so the copy never
 	// blocks for ever, and WaitDelay bounds the pipes after the child ends.

@@ -13,7 +13,7 @@ import (
 func isolate(*exec.Cmd) {}
 
 // confine puts the child in a job object that limits its committed memory
-// (twice Limits.Memory, like RLIMIT_AS on Linux) and its CPU time, and
+// (Limits.AddressSpace; like RLIMIT_AS on Linux) and its CPU time, and
 // kills it when the job's handle closes: after the call, or when the
 // server itself dies. The child reads the file only after this (the stdin
 // gate). If Windows refuses the job, the watchdog in the child and the
@@ -26,11 +26,14 @@ func confine(p *os.Process, l Limits) (release func()) {
 	release = func() { windows.CloseHandle(job) }
 	info := windows.JOBOBJECT_EXTENDED_LIMIT_INFORMATION{
 		BasicLimitInformation: windows.JOBOBJECT_BASIC_LIMIT_INFORMATION{
-			LimitFlags: windows.JOB_OBJECT_LIMIT_PROCESS_MEMORY | windows.JOB_OBJECT_LIMIT_PROCESS_TIME |
-				windows.JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE | windows.JOB_OBJECT_LIMIT_DIE_ON_UNHANDLED_EXCEPTION,
+			LimitFlags: windows.JOB_OBJECT_LIMIT_PROCESS_TIME | windows.JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE |
+				windows.JOB_OBJECT_LIMIT_DIE_ON_UNHANDLED_EXCEPTION,
 			PerProcessUserTimeLimit: int64(l.CPU / 100), // in 100 ns ticks
 		},
-		ProcessMemoryLimit: uintptr(2 * l.Memory),
+	}
+	if l.AddressSpace > 0 {
+		info.BasicLimitInformation.LimitFlags |= windows.JOB_OBJECT_LIMIT_PROCESS_MEMORY
+		info.ProcessMemoryLimit = uintptr(l.AddressSpace)
 	}
 	if _, err := windows.SetInformationJobObject(job, windows.JobObjectExtendedLimitInformation,
 		uintptr(unsafe.Pointer(&info)), uint32(unsafe.Sizeof(info))); err != nil {

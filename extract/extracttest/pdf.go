@@ -7,6 +7,7 @@ package extracttest
 
 import (
 	"bytes"
+	"compress/zlib"
 	"fmt"
 	"strings"
 )
@@ -140,4 +141,23 @@ func objectStreamExtendsItself() []byte {
 		"<< /Type /Catalog /Pages 3 0 R >>", // never reached: the xref says 1 is in stream 2
 		Stream("/Type /ObjStm /N 1 /First 4 /Extends 2 0 R", "9 0 null\n"),
 	}, []row{{0, 0, 0xffff}, {2, 2, 0}, {1, -2, 0}}, "/Size 4")
+}
+
+// DeflatedTextPDF is a valid PDF whose one page shows a string of n
+// characters, deflated to a file of about n/1000 bytes: reading it takes
+// memory in proportion to n, not to the file's size.
+func DeflatedTextPDF(n int) []byte {
+	var z bytes.Buffer
+	w := zlib.NewWriter(&z)
+	w.Write([]byte("BT /F1 12 Tf 72 720 Td ("))
+	chunk := bytes.Repeat([]byte("all work and no play "), 1000)
+	for written := 0; written < n; written += len(chunk) {
+		w.Write(chunk)
+	}
+	w.Write([]byte(") Tj ET\n"))
+	w.Close()
+	return PDF("<< /Type /Catalog /Pages 2 0 R >>",
+		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
+		Stream("/Filter /FlateDecode", z.String()), Font)
 }
