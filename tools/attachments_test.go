@@ -3,7 +3,6 @@ package tools
 import (
 	"bytes"
 	"encoding/base64"
-	"encoding/json"
 	"strconv"
 	"strings"
 	"testing"
@@ -262,17 +261,7 @@ func TestReadAttachmentRefusesAHostilePDFSafely(t *testing.T) {
 		"objstm-cycle": "its reader crashed (stack overflow: the file's objects nest or refer to each other without end)",
 		"xref-size":    "it needed too much memory (more than 512 MB), so it was stopped",
 	}
-	var attachments []map[string]any
-	for _, pdf := range extracttest.HostilePDFs() {
-		if want[pdf.Name] != "" {
-			attachments = append(attachments, map[string]any{"name": pdf.Name + ".pdf", "contentType": "application/pdf",
-				"contentBytes": base64.StdEncoding.EncodeToString(pdf.Data)})
-		}
-	}
-	msg, err := json.Marshal(map[string]any{"id": "AAMkAGhvc3RpbGUtcGRmcw==", "folder": "inbox", "receivedDateTime": "-1m",
-		"from": "Mallory <mallory@example.net>", "subject": "Invoices", "body": "<p>see attached</p>", "attachments": attachments})
-	require.NoError(t, err)
-	require.NoError(t, h.sim.AddMessage(msg))
+	require.NoError(t, h.sim.AddMessage(extracttest.HostileMessage("AAMkAGhvc3RpbGUtcGRmcw==", "objstm-cycle", "xref-size")))
 
 	for name, reason := range want {
 		mid, a := h.attachment(name + ".pdf")

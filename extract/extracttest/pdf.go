@@ -8,7 +8,10 @@ package extracttest
 import (
 	"bytes"
 	"compress/zlib"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -160,4 +163,24 @@ func DeflatedTextPDF(n int) []byte {
 		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
 		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
 		Stream("/Filter /FlateDecode", z.String()), Font)
+}
+
+// HostileMessage is a message with the named hostile PDFs attached (all
+// four when none is named, each as name.pdf), in the format of the sample
+// mailbox's "messages", for sim.AddMessage.
+func HostileMessage(id string, names ...string) []byte {
+	var attachments []map[string]any
+	for _, h := range HostilePDFs() {
+		if len(names) == 0 || slices.Contains(names, h.Name) {
+			attachments = append(attachments, map[string]any{"name": h.Name + ".pdf", "contentType": "application/pdf",
+				"contentBytes": base64.StdEncoding.EncodeToString(h.Data)})
+		}
+	}
+	msg, err := json.Marshal(map[string]any{"id": id, "folder": "inbox", "receivedDateTime": "-1m",
+		"from": "Mallory <mallory@example.net>", "subject": "Invoices", "body": "<p>See the attached invoices.</p>",
+		"attachments": attachments})
+	if err != nil {
+		panic(err)
+	}
+	return msg
 }
