@@ -70,17 +70,13 @@ func FormatOf(name, contentType string) string {
 	return ""
 }
 
-// Noun names a format for a person: "this PDF could not be read".
+// Noun names a sandboxed format for a person: "this PDF could not be read".
 func Noun(format string) string {
 	switch format {
 	case PDF:
 		return "PDF"
 	case DOCX:
 		return "Word document"
-	case HTML:
-		return "HTML file"
-	case Calendar:
-		return "calendar file"
 	}
 	return "file"
 }

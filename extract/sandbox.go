@@ -137,7 +137,7 @@ func sandboxed(ctx context.Context, format string, data []byte, limit int, lim L
 	switch {
 	case ctx.Err() != nil:
 		return nil, ctx.Err() // the caller gave up: not the file's fault
-	case runCtx.Err() != nil:
+	case runCtx.Err() != nil && waitErr != nil: // killed at the deadline
 		return nil, notSafe("reading it took too long (more than %s), so it was stopped", lim.Wall)
 	case waitErr != nil && !errors.As(waitErr, &exitErr) && !errors.Is(waitErr, errOutputCap):
 		return nil, fmt.Errorf("the sandbox failed: %w", waitErr)

@@ -29,7 +29,10 @@ func confine(*os.Process, Limits) (release func()) { return func() {} }
 // for ever.
 func limitCPU(d time.Duration) {
 	secs := uint64(max(d.Round(time.Second)/time.Second, 1))
-	if err := syscall.Setrlimit(syscall.RLIMIT_CPU, &syscall.Rlimit{Cur: secs, Max: secs + 1}); err != nil {
+	var rl syscall.Rlimit
+	set(&rl.Cur, secs)
+	set(&rl.Max, secs+1)
+	if err := syscall.Setrlimit(syscall.RLIMIT_CPU, &rl); err != nil {
 		fmt.Fprintln(os.Stderr, "extract child: RLIMIT_CPU:", err) // the wall clock limit still holds
 	}
 	xcpu := make(chan os.Signal, 1)
@@ -40,3 +43,6 @@ func limitCPU(d time.Duration) {
 		os.Exit(exitCPU)
 	}()
 }
+
+// set sets a field of syscall.Rlimit: uint64 on most systems, int64 on some BSDs.
+func set[T ~uint64 | ~int64](field *T, v uint64) { *field = T(v) }
