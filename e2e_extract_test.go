@@ -7,10 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
-	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -78,7 +75,7 @@ func TestE2EHostilePDFsOverHTTP(t *testing.T) {
 		assert.True(t, res.isError, att.Name)
 		assert.Contains(t, res.text, `this PDF ("`+att.Name+`") could not be read safely: `+want[att.Name])
 		wg.Wait()
-		assert.Empty(t, childrenOf(t, server.Process.Pid), "the child is gone")
+		assert.Empty(t, extracttest.Children(server.Process.Pid), "the child is gone")
 	}
 
 	searchWorks()
@@ -123,19 +120,6 @@ func startBinaryHTTP(t *testing.T, env ...string) (*exec.Cmd, string) {
 		return m != nil
 	}, callTimeout, 10*time.Millisecond, "the server did not start listening: %s", logs)
 	return cmd, "http://" + addr
-}
-
-// childrenOf lists the child processes of pid (Linux; nil elsewhere).
-func childrenOf(t *testing.T, pid int) []string {
-	files, _ := filepath.Glob(filepath.Join("/proc", strconv.Itoa(pid), "task", "*", "children"))
-	var pids []string
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err == nil {
-			pids = append(pids, strings.Fields(string(data))...)
-		}
-	}
-	return pids
 }
 
 // decode turns a tool's structured content into out.

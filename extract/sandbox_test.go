@@ -3,10 +3,11 @@ package extract
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"runtime"
 	"runtime/metrics"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -70,7 +71,7 @@ func TestSandboxStopsEveryHostilePDF(t *testing.T) {
 			require.ErrorAs(t, err, &unsafe)
 			assert.True(t, strings.HasPrefix(unsafe.Reason, want[h.Name]), unsafe.Reason)
 			assert.Less(t, took, testLimits.Wall+time.Second, "stopped within its limits")
-			assert.Empty(t, childProcesses(t), "the child is gone")
+			assert.Empty(t, extracttest.Children(os.Getpid()), "the child is gone")
 		})
 	}
 	for deadline := time.Now().Add(2 * time.Second); runtime.NumGoroutine() > goroutines && time.Now().Before(deadline); {
@@ -78,6 +79,39 @@ func TestSandboxStopsEveryHostilePDF(t *testing.T) {
 	}
 	assert.LessOrEqual(t, runtime.NumGoroutine(), goroutines, "goroutines left behind")
 	assert.Less(t, parentMemory()-mapped, int64(32<<20), "the parent's memory grew")
+}
+
+func TestSandboxRunsAtMostFourChildrenAtOnce(t *testing.T) {
+	// Ten hostile files at once: at most maxChildren children (each with
+	// its memory limit) run together; the others wait their turn, and all
+	// are refused.
+	var busiest atomic.Int32
+	stop := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				busiest.Store(max(busiest.Load(), int32(len(extracttest.Children(os.Getpid())))))
+				time.Sleep(time.Millisecond)
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	for i := range 10 {
+		wg.Go(func() {
+			_, err := sandboxed(context.Background(), PDF, hostile(t, []string{"objstm-cycle", "xref-size"}[i%2]), 1000, testLimits)
+			assert.ErrorAs(t, err, new(*UnsafeError))
+		})
+	}
+	wg.Wait()
+	close(stop)
+	t.Logf("at most %d children at once", busiest.Load())
+	assert.LessOrEqual(t, busiest.Load(), int32(maxChildren))
+	if runtime.GOOS == "linux" {
+		assert.Positive(t, busiest.Load(), "children were seen")
+	}
 }
 
 func TestSandboxWatchdogAloneStopsAGrowingChild(t *testing.T) {
@@ -103,7 +137,7 @@ func TestSandboxKillsAtTheWallClockLimit(t *testing.T) {
 	_, err := sandboxed(context.Background(), PDF, loop, 1000, lim)
 	assert.EqualError(t, err, "could not be read safely: reading it took too long (more than 1s), so it was stopped")
 	assert.Less(t, time.Since(start), 2*time.Second)
-	assert.Empty(t, childProcesses(t))
+	assert.Empty(t, extracttest.Children(os.Getpid()))
 }
 
 func TestSandboxKillsAtTheCallersDeadline(t *testing.T) {
@@ -115,7 +149,7 @@ func TestSandboxKillsAtTheCallersDeadline(t *testing.T) {
 	_, err := sandboxed(ctx, PDF, hostile(t, "objstm-extends-self"), 1000, lim)
 	assert.ErrorIs(t, err, context.DeadlineExceeded, "the caller's own error, not the file's")
 	assert.Less(t, time.Since(start), 2*time.Second)
-	assert.Empty(t, childProcesses(t))
+	assert.Empty(t, extracttest.Children(os.Getpid()))
 }
 
 func TestReadSandboxesAllButTextFormats(t *testing.T) {
@@ -162,16 +196,4 @@ func parentMemory() int64 {
 	s := []metrics.Sample{{Name: "/memory/classes/total:bytes"}}
 	metrics.Read(s)
 	return int64(s[0].Value.Uint64())
-}
-
-// childProcesses lists this process's children (Linux; nil elsewhere).
-func childProcesses(t *testing.T) []string {
-	files, _ := filepath.Glob("/proc/self/task/*/children")
-	var pids []string
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		require.NoError(t, err)
-		pids = append(pids, strings.Fields(string(data))...)
-	}
-	return pids
 }

@@ -11,7 +11,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -183,4 +186,17 @@ func HostileMessage(id string, names ...string) []byte {
 		panic(err)
 	}
 	return msg
+}
+
+// Children lists the process ids of pid's children (Linux; nil elsewhere):
+// a test can check that a sandboxed child is gone.
+func Children(pid int) []string {
+	files, _ := filepath.Glob(filepath.Join("/proc", strconv.Itoa(pid), "task", "*", "children"))
+	var pids []string
+	for _, f := range files {
+		if data, err := os.ReadFile(f); err == nil {
+			pids = append(pids, strings.Fields(string(data))...)
+		}
+	}
+	return pids
 }
