@@ -41,8 +41,9 @@ type Limits struct {
 	Wall         time.Duration // wall clock, from start to kill, on every OS
 }
 
-// DefaultLimits are the sandbox's limits in the server. A 25 MB PDF with
-// 2000 pages of text is read in well under a second and 100 MB.
+// DefaultLimits are the sandbox's limits in the server. They leave a wide
+// margin: a 21 MB PDF of 2000 pages is read whole (10 million characters,
+// read_attachment's most) in 0.6 s with a peak RSS of 100 MB.
 var DefaultLimits = Limits{Memory: 512 << 20, AddressSpace: 1 << 30, CPU: 10 * time.Second, Wall: 15 * time.Second}
 
 const (
