@@ -24,8 +24,9 @@ import (
 // stdin. The child applies its limits before it reads the file, extracts,
 // and writes one JSON response (a Result, or an error message for a file
 // that is merely not what it claims) on stdout, then exits 0. The parent
-// reads at most a bounded amount of stdout and stderr, and kills the
-// child's whole process group (Windows: its job) at the deadline.
+// reads at most a bounded amount of stdout and stderr, and at the deadline
+// (Limits.Wall, or the caller's if sooner) kills the child's whole process
+// group (Windows: the process, then its job when the call ends).
 
 // Limits bound one extraction in the sandbox.
 type Limits struct {
