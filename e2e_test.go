@@ -32,6 +32,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/outlook-mcp/outlook-mcp/extract"
 	"github.com/outlook-mcp/outlook-mcp/nango"
 	"github.com/outlook-mcp/outlook-mcp/sim"
 	"github.com/outlook-mcp/outlook-mcp/tools"
@@ -52,6 +53,7 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	extract.RunChildIfRequested()
 	dir, err := os.MkdirTemp("", "outlook-mcp-e2e-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -25,6 +25,7 @@ import (
 
 	"github.com/mark3labs/mcp-go/server"
 
+	"github.com/outlook-mcp/outlook-mcp/extract"
 	"github.com/outlook-mcp/outlook-mcp/nango"
 	"github.com/outlook-mcp/outlook-mcp/prompts"
 	"github.com/outlook-mcp/outlook-mcp/sim"
@@ -60,6 +61,7 @@ Flags:
 `
 
 func main() {
+	extract.RunChildIfRequested() // a sandboxed text extraction: see extract/sandbox.go
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	os.Exit(run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr))

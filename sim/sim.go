@@ -145,6 +145,30 @@ func (s *Sim) SetScopes(scopes ...string) {
 	s.scopes = slices.Clone(scopes)
 }
 
+// AddMessage adds a message to the mailbox at run time, written as one of
+// the fixture's "messages" (JSON, times relative to now). Tests use it for
+// mail the sample mailbox must not hold, such as a hostile attachment.
+func (s *Sim) AddMessage(fixtureMessage []byte) error {
+	var rm rawMessage
+	dec := json.NewDecoder(bytes.NewReader(fixtureMessage))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&rm); err != nil {
+		return fmt.Errorf("sim: message: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !validID(rm.ID) || slices.ContainsFunc(s.box.messages, func(m *message) bool { return m.id == rm.ID }) {
+		return fmt.Errorf("sim: message id %q is not valid or already used", rm.ID)
+	}
+	now := s.now()
+	m, err := s.box.loadMessage(rm, clock{now: now.Truncate(time.Second), today: now.Truncate(24 * time.Hour)})
+	if err != nil {
+		return fmt.Errorf("sim: message %s: %w", rm.ID, err)
+	}
+	s.box.messages = append(s.box.messages, m)
+	return nil
+}
+
 // Inject queues a fault. Faults are consumed in the order they were queued.
 func (s *Sim) Inject(f Fault) {
 	if f.Times <= 0 {

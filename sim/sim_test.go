@@ -1126,3 +1126,20 @@ func BenchmarkNew(b *testing.B) {
 		}
 	}
 }
+
+func TestAddMessageAtRunTime(t *testing.T) {
+	s := newSim(t)
+	msg := `{"id": "AAMkAGRlbW8tYWRkZWQtbWVzc2FnZQ=", "folder": "inbox", "receivedDateTime": "-5m", "from": "Mallory <mallory@example.net>",
+		"subject": "Invoice", "body": "<p>see attached</p>",
+		"attachments": [{"name": "invoice.pdf", "contentType": "application/pdf", "contentBytes": "JVBERi0xLjcK"}]}`
+	require.NoError(t, s.AddMessage([]byte(msg)))
+	m := s.messageBySubject(t, "Invoice")
+	assert.WithinDuration(t, testNow.Add(-5*time.Minute), m.received, time.Minute, "times are relative to now")
+	r := get(s, "/v1.0/me/messages/"+m.id+"/attachments/"+m.attachments[0].id+"/$value")
+	require.Equal(t, 200, r.status)
+	assert.Equal(t, "%PDF-1.7\n", string(r.body))
+
+	assert.ErrorContains(t, s.AddMessage([]byte(msg)), "already used")
+	assert.ErrorContains(t, s.AddMessage([]byte(`{"id": "AAMkAGRlbW8tYWRkZWQtbWVzc2FnZTI=", "folder": "nowhere"}`)), `unknown folder "nowhere"`)
+	assert.ErrorContains(t, s.AddMessage([]byte(`{"id": "AAMkAGRlbW8tYWRkZWQtbWVzc2FnZTM=", "bogus": 1}`)), "bogus")
+}

@@ -4,12 +4,15 @@ import (
 	"cmp"
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 
 	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/outlook-mcp/outlook-mcp/extract"
 )
 
 // ---- list_attachments ----
@@ -158,7 +161,7 @@ var readAttachment = define("read_attachment",
 			return nil, err
 		}
 		out := &ReadAttachmentResult{AttachmentInfo: AttachmentInfo{Attachment: a.attachment(), Kind: a.kind()}}
-		out.Format = formatOf(a.Name, a.ContentType)
+		out.Format = extract.FormatOf(a.Name, a.ContentType)
 		switch {
 		case out.Kind == "item":
 			out.Format, out.Note = "", "This is an Outlook item attached to the message (an email, event or contact), not a file: read_attachment reads only file attachments. The user can open it in Outlook."
@@ -182,22 +185,24 @@ var readAttachment = define("read_attachment",
 			out.ResourceURI = attachmentURIStart + url.PathEscape(mid) + "/attachments/" + url.PathEscape(aid)
 			return out, nil
 		}
-		sink := newTextSink(in.Offset + maxChars)
-		note, err := extract(ctx, out.Format, data, sink)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
+		text, err := extract.Read(ctx, out.Format, data, in.Offset+maxChars)
+		var unsafe *extract.UnsafeError
+		switch {
+		case ctx.Err() != nil:
+			return nil, ctx.Err()
+		case errors.As(err, &unsafe):
+			return nil, refuse("this %s (%q) could not be read safely: %s. The user can open it in Outlook.", extract.Noun(out.Format), a.Name, unsafe.Reason)
+		case err != nil:
 			return nil, refuse("cannot read the text of %q: %v.", a.Name, err)
 		}
-		if in.Offset > 0 && in.Offset >= sink.n {
-			return nil, argError("offset", "is past the end: the text has %d characters", sink.n)
+		if in.Offset > 0 && in.Offset >= text.Chars {
+			return nil, argError("offset", "is past the end: the text has %d characters", text.Chars)
 		}
-		out.Content, out.Note = sink.from(in.Offset), note
-		if sink.full {
-			out.NextOffset = sink.n
+		out.Content, out.Note = text.From(in.Offset), text.Note
+		if text.Full {
+			out.NextOffset = text.Chars
 		}
-		if sink.n == 0 && note == "" {
+		if text.Chars == 0 && text.Note == "" {
 			out.Note = "The file holds no text."
 		}
 		return out, nil

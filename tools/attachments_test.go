@@ -6,10 +6,13 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/outlook-mcp/outlook-mcp/extract/extracttest"
 )
 
 // attachment finds an attachment of the sample mailbox by name, the way a
@@ -245,4 +248,26 @@ func TestReadAttachmentReportsAnUnreadableFile(t *testing.T) {
 	mid, a := h.attachment("Atlas pricing v7.pdf") // the sample mailbox only describes this one: its bytes are no real PDF
 	msg := h.fails("read_attachment", map[string]any{"message_id": mid, "attachment_id": a.ID})
 	assert.True(t, strings.HasPrefix(msg, `read_attachment: cannot read the text of "Atlas pricing v7.pdf": not a readable PDF (`), msg)
+}
+
+func TestReadAttachmentRefusesAHostilePDFSafely(t *testing.T) {
+	h := newHarness(t)
+	// Two of the files that took the server down before extraction ran in
+	// a sandbox (extract's own tests cover all four, under small limits).
+	want := map[string]string{
+		"objstm-cycle": "its reader crashed (stack overflow: the file's objects nest or refer to each other without end)",
+		"xref-size":    "it needed too much memory (more than 512 MB), so it was stopped",
+	}
+	require.NoError(t, h.sim.AddMessage(extracttest.HostileMessage("AAMkAGhvc3RpbGUtcGRmcw==", "objstm-cycle", "xref-size")))
+
+	for name, reason := range want {
+		mid, a := h.attachment(name + ".pdf")
+		start := time.Now()
+		text := h.fails("read_attachment", map[string]any{"message_id": mid, "attachment_id": a.ID})
+		assert.Equal(t, `read_attachment: this PDF ("`+name+`.pdf") could not be read safely: `+reason+". The user can open it in Outlook.", text)
+		assert.Less(t, time.Since(start), 5*time.Second)
+	}
+	// The server carries on.
+	_, out := h.read("Onboarding-flow-v5.pdf", nil)
+	assert.True(t, strings.HasPrefix(out.Content, "Onboarding flow v5"), out.Content)
 }

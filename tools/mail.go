@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/outlook-mcp/outlook-mcp/extract"
 )
 
 // ---- search_mail ----
@@ -364,14 +366,11 @@ var getMessage = define("get_message",
 		return out, nil
 	})
 
-// cleanBody tidies a text body the way attachment text is tidied (see
-// textSink): no trailing spaces, at most one blank line in a row, no
-// control characters.
-func cleanBody(s string) string {
-	sink := newTextSink(len(s) + 1) // tidying never lengthens the text
-	_ = sink.write(s)
-	return sink.from(0)
-}
+// cleanBody tidies a text body the way attachment text is tidied: no
+// trailing spaces, at most one blank line in a row, no control characters.
+// It runs in this process, not in extract's sandbox: tidying walks the
+// string once and cannot crash or loop.
+func cleanBody(s string) string { return extract.Tidy(s) }
 
 func (r *MessageResult) Text() string {
 	var b strings.Builder

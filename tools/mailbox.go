@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/outlook-mcp/outlook-mcp/extract"
 	"github.com/outlook-mcp/outlook-mcp/nango"
 )
 
@@ -107,10 +108,10 @@ func clockTime(s string) string {
 func (g graphAutoReplies) result() AutomaticReplies {
 	out := AutomaticReplies{Status: g.Status, ExternalAudience: g.ExternalAudience}
 	if g.InternalReplyMessage != nil {
-		out.InternalMessage = plainText(*g.InternalReplyMessage)
+		out.InternalMessage = extract.PlainText(*g.InternalReplyMessage)
 	}
 	if g.ExternalReplyMessage != nil {
-		out.ExternalMessage = plainText(*g.ExternalReplyMessage)
+		out.ExternalMessage = extract.PlainText(*g.ExternalReplyMessage)
 	}
 	if g.Status == "scheduled" && g.ScheduledStartDateTime != nil && g.ScheduledEndDateTime != nil {
 		out.Start, out.End = zonedTime(*g.ScheduledStartDateTime), zonedTime(*g.ScheduledEndDateTime)

@@ -1,10 +1,9 @@
-package tools
+package extract
 
 import (
 	"archive/zip"
 	"bytes"
 	"context"
-	"fmt"
 	"hash/crc32"
 	"strings"
 	"testing"
@@ -12,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/outlook-mcp/outlook-mcp/extract/extracttest"
 )
 
 // extractAll extracts up to limit characters of data.
@@ -24,62 +25,37 @@ func extractAll(t *testing.T, format string, data []byte, limit int) (string, *t
 	return note, sink, err
 }
 
-// testPDF writes a PDF with the given objects (1 0 obj is the catalog)
-// and a correct cross-reference table.
-func testPDF(objs ...string) []byte {
-	var b bytes.Buffer
-	b.WriteString("%PDF-1.4\n")
-	offsets := make([]int, len(objs))
-	for i, o := range objs {
-		offsets[i] = b.Len()
-		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
-	}
-	xref := b.Len()
-	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
-	for _, off := range offsets {
-		fmt.Fprintf(&b, "%010d 00000 n \n", off)
-	}
-	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, xref)
-	return b.Bytes()
-}
-
-func stream(dict, content string) string {
-	return fmt.Sprintf("<< /Length %d %s >>\nstream\n%sendstream", len(content), dict, content)
-}
-
-const pdfFont = "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"
-
 func TestExtractPDFSurvivesHostileFiles(t *testing.T) {
 	// Not a PDF at all.
-	_, _, err := extractAll(t, formatPDF, []byte("%PDF-1.4\nthis is not a pdf"), 1000)
+	_, _, err := extractAll(t, PDF, []byte("%PDF-1.4\nthis is not a pdf"), 1000)
 	assert.ErrorContains(t, err, "not a readable PDF")
 
 	// A content stream the parser cannot decode makes it panic: the page
 	// is reported, not the server brought down.
-	broken := testPDF("<< /Type /Catalog /Pages 2 0 R >>",
+	broken := extracttest.PDF("<< /Type /Catalog /Pages 2 0 R >>",
 		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
 		"<< /Type /Page /Parent 2 0 R /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
-		stream("/Filter /NoSuchFilter", "BT /F1 12 Tf (hidden) Tj ET\n"), pdfFont)
-	_, _, err = extractAll(t, formatPDF, broken, 1000)
+		extracttest.Stream("/Filter /NoSuchFilter", "BT /F1 12 Tf (hidden) Tj ET\n"), extracttest.Font)
+	_, _, err = extractAll(t, PDF, broken, 1000)
 	assert.EqualError(t, err, "no page of the PDF could be read")
 
 	// A page tree that contains itself and claims a billion pages ends.
-	loop := testPDF("<< /Type /Catalog /Pages 2 0 R >>",
+	loop := extracttest.PDF("<< /Type /Catalog /Pages 2 0 R >>",
 		"<< /Type /Pages /Kids [2 0 R 3 0 R 2 0 R] /Count 1000000000 >>",
 		"<< /Type /Page /Parent 2 0 R /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
-		stream("", "BT /F1 12 Tf (again) Tj ET\n"), pdfFont)
-	_, sink, err := extractAll(t, formatPDF, loop, 1_000_000)
+		extracttest.Stream("", "BT /F1 12 Tf (again) Tj ET\n"), extracttest.Font)
+	_, sink, err := extractAll(t, PDF, loop, 1_000_000)
 	require.NoError(t, err)
-	assert.LessOrEqual(t, strings.Count(sink.from(0), "again"), maxPDFPages)
+	assert.LessOrEqual(t, strings.Count(sink.b.String(), "again"), maxPDFPages)
 }
 
 func TestExtractPDFStopsOnceItHasEnoughText(t *testing.T) {
 	line := "BT /F1 12 Tf (" + strings.Repeat("x", 80) + ") Tj ET\n"
-	pdf := testPDF("<< /Type /Catalog /Pages 2 0 R >>",
+	pdf := extracttest.PDF("<< /Type /Catalog /Pages 2 0 R >>",
 		"<< /Type /Pages /Kids [3 0 R 3 0 R 3 0 R] /Count 3 >>",
 		"<< /Type /Page /Parent 2 0 R /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
-		stream("", strings.Repeat(line, 1000)), pdfFont)
-	_, sink, err := extractAll(t, formatPDF, pdf, 100)
+		extracttest.Stream("", strings.Repeat(line, 1000)), extracttest.Font)
+	_, sink, err := extractAll(t, PDF, pdf, 100)
 	require.NoError(t, err)
 	assert.True(t, sink.full)
 	assert.Equal(t, 100, sink.n)
@@ -88,13 +64,13 @@ func TestExtractPDFStopsOnceItHasEnoughText(t *testing.T) {
 func TestExtractWordDocument(t *testing.T) {
 	doc := wordDoc(t, `<w:p><w:pPr><w:tabs><w:tab w:val="left" w:pos="720"/></w:tabs></w:pPr><w:r><w:t>Name</w:t></w:r><w:r><w:tab/><w:t xml:space="preserve">Ann </w:t></w:r></w:p>`+
 		`<w:p><w:r><w:t>line one</w:t><w:br/><w:t>line two</w:t></w:r><w:del><w:r><w:delText>gone</w:delText></w:r></w:del></w:p>`)
-	_, sink, err := extractAll(t, formatDOCX, doc, 1000)
+	_, sink, err := extractAll(t, DOCX, doc, 1000)
 	require.NoError(t, err)
-	assert.Equal(t, "Name\tAnn\nline one\nline two", sink.from(0), "a tab stop definition is no tab; deleted text is left out")
+	assert.Equal(t, "Name\tAnn\nline one\nline two", sink.b.String(), "a tab stop definition is no tab; deleted text is left out")
 
 	// Much text stops at the limit, without reading the rest.
 	big := wordDoc(t, strings.Repeat("<w:p><w:r><w:t>"+strings.Repeat("all work and no play ", 50)+"</w:t></w:r></w:p>", 20000))
-	_, sink, err = extractAll(t, formatDOCX, big, 5000)
+	_, sink, err = extractAll(t, DOCX, big, 5000)
 	require.NoError(t, err)
 	assert.True(t, sink.full)
 	assert.Equal(t, 5000, sink.n)
@@ -108,14 +84,14 @@ func TestExtractWordDocument(t *testing.T) {
 	require.NoError(t, err)
 	_, _ = w.Write(body)
 	require.NoError(t, z.Close())
-	_, _, err = extractAll(t, formatDOCX, b.Bytes(), 1000)
+	_, _, err = extractAll(t, DOCX, b.Bytes(), 1000)
 	assert.ErrorContains(t, err, "too large to read")
 
-	_, _, err = extractAll(t, formatDOCX, []byte("PK\x03\x04 not really"), 1000)
+	_, _, err = extractAll(t, DOCX, []byte("PK\x03\x04 not really"), 1000)
 	assert.ErrorContains(t, err, "not a readable Word document")
-	_, _, err = extractAll(t, formatDOCX, zipOf(t, "word/other.xml", "<x/>"), 1000)
+	_, _, err = extractAll(t, DOCX, zipOf(t, "word/other.xml", "<x/>"), 1000)
 	assert.EqualError(t, err, "not a Word document: it has no word/document.xml")
-	_, _, err = extractAll(t, formatDOCX, zipOf(t, "word/document.xml", "<w:document><w:p>"), 1000)
+	_, _, err = extractAll(t, DOCX, zipOf(t, "word/document.xml", "<w:document><w:p>"), 1000)
 	assert.ErrorContains(t, err, "the Word document is malformed")
 }
 
@@ -139,24 +115,26 @@ func TestExtractHTML(t *testing.T) {
 <a href="https://contoso.com/pay">payment page</a> or <a href="https://contoso.com">https://contoso.com</a>.</p>
 <ul><li>Item one</li><li>Item two</li></ul><table><tr><td>Total</td><td>$10</td></tr></table><img src="cid:x" alt="logo"><pre>a   b
   c</pre></body></html>`
-	_, sink, err := extractAll(t, formatHTML, []byte(page), 10000)
+	_, sink, err := extractAll(t, HTML, []byte(page), 10000)
 	require.NoError(t, err)
-	assert.Equal(t, "Invoice #42\n\nDear Ann,\nsee the payment page <https://contoso.com/pay> or https://contoso.com.\n\n- Item one\n- Item two\n\nTotal\t$10\n\n[logo]\na   b\n  c", sink.from(0))
+	assert.Equal(t, "Invoice #42\n\nDear Ann,\nsee the payment page <https://contoso.com/pay> or https://contoso.com.\n\n- Item one\n- Item two\n\nTotal\t$10\n\n[logo]\na   b\n  c", sink.b.String())
 }
 
 func TestTextSinkNormalisesWhiteSpace(t *testing.T) {
 	s := newTextSink(100)
 	require.NoError(t, s.write("  \r\n a \r\n\r\n\r\n\n b\x00\t \n"))
 	require.NoError(t, s.write("c\rd \u00a0e\n"))
-	assert.Equal(t, "a\n\n b\nc\nd  e", s.from(0))
-	assert.Equal(t, "b\nc\nd  e", s.from(4))
-	assert.Equal(t, "", s.from(50))
+	assert.Equal(t, "a\n\n b\nc\nd  e", s.b.String())
 	assert.False(t, s.full)
+	res := s.result("")
+	assert.Equal(t, 12, res.Chars)
+	assert.Equal(t, "b\nc\nd  e", res.From(4))
+	assert.Equal(t, "", res.From(50))
 
 	s = newTextSink(3)
 	assert.ErrorIs(t, s.write("abcd"), errSinkFull)
 	assert.True(t, s.full)
-	assert.Equal(t, "abc", s.from(0))
+	assert.Equal(t, "abc", s.b.String())
 }
 
 func TestDecodeText(t *testing.T) {
@@ -168,19 +146,19 @@ func TestDecodeText(t *testing.T) {
 
 func TestFormatOf(t *testing.T) {
 	for _, tc := range []struct{ name, contentType, want string }{
-		{"report.pdf", "application/pdf", formatPDF},
-		{"report.pdf", "application/octet-stream", formatPDF},
-		{"Plan.DOCX", "", formatDOCX},
-		{"x", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", formatDOCX},
-		{"page", "TEXT/HTML; charset=utf-8", formatHTML},
-		{"invite.ics", "application/octet-stream", formatCalendar},
-		{"data.csv", "application/vnd.ms-excel", formatText},
-		{"notes", "text/plain; charset=utf-8", formatText},
-		{"data", "application/vnd.api+json", formatText},
+		{"report.pdf", "application/pdf", PDF},
+		{"report.pdf", "application/octet-stream", PDF},
+		{"Plan.DOCX", "", DOCX},
+		{"x", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", DOCX},
+		{"page", "TEXT/HTML; charset=utf-8", HTML},
+		{"invite.ics", "application/octet-stream", Calendar},
+		{"data.csv", "application/vnd.ms-excel", Text},
+		{"notes", "text/plain; charset=utf-8", Text},
+		{"data", "application/vnd.api+json", Text},
 		{"photo.png", "image/png", ""},
 		{"archive.zip", "application/zip", ""},
 		{"sheet.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ""},
 	} {
-		assert.Equal(t, tc.want, formatOf(tc.name, tc.contentType), "%s %s", tc.name, tc.contentType)
+		assert.Equal(t, tc.want, FormatOf(tc.name, tc.contentType), "%s %s", tc.name, tc.contentType)
 	}
 }

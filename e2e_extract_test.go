@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"regexp"
+	"runtime"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/outlook-mcp/outlook-mcp/extract/extracttest"
+	"github.com/outlook-mcp/outlook-mcp/sim"
+)
+
+// TestE2EHostilePDFsOverHTTP: the built binary serves HTTP, backed by a
+// simulated Nango on a loopback port whose mailbox holds a message with the
+// four hostile PDFs (added at run time: the sample mailbox never holds
+// them). Client A reads each one and gets a tool error; client B's session,
+// open all along, keeps working, also while a child spins; the server
+// process is alive at the end and has no child left.
+func TestE2EHostilePDFsOverHTTP(t *testing.T) {
+	t.Parallel()
+	s, err := sim.New(fixture(t), sim.Options{})
+	require.NoError(t, err)
+	const messageID = "AAMkAGhvc3RpbGUtZTJlLW1lc3NhZ2U="
+	require.NoError(t, s.AddMessage(extracttest.HostileMessage(messageID)))
+	nango := httptest.NewServer(s)
+	t.Cleanup(nango.Close)
+
+	server, base := startBinaryHTTP(t, "NANGO_HOST="+nango.URL, "NANGO_SECRET_KEY="+sim.DefaultSecretKey, "NANGO_CONNECTION_ID=sandbox")
+	b := &env{transport: "http", c: connectHTTP(t, "http", "mcp-go", base, "")}
+	searchWorks := func() {
+		t.Helper()
+		assert.NotEmpty(t, messagesOf(t, b.ok(t, "search_mail", map[string]any{"limit": 5})))
+	}
+	searchWorks()
+
+	a := &env{transport: "sse", c: connectHTTP(t, "sse", "go-sdk", base, "")}
+	var list struct {
+		Attachments []struct{ ID, Name string }
+	}
+	decode(t, a.ok(t, "list_attachments", map[string]any{"message_id": messageID}).structured, &list)
+	require.Len(t, list.Attachments, 4)
+	want := map[string]string{
+		"objstm-cycle.pdf":        "its reader crashed (stack overflow",
+		"xref-size.pdf":           "it needed too much memory",
+		"xref-index.pdf":          "it needed too much memory",
+		"objstm-extends-self.pdf": "reading it took too long",
+	}
+	for _, att := range list.Attachments {
+		var wg sync.WaitGroup
+		if att.Name == "objstm-extends-self.pdf" {
+			// B is served while A's child spins (up to its 10 s of CPU).
+			wg.Go(func() {
+				time.Sleep(500 * time.Millisecond)
+				searchWorks()
+			})
+		}
+		// Longer than a call's usual bound: a spinning child has 10 s of
+		// CPU, and at most 15 s of wall clock.
+		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+		start := time.Now()
+		res, err := a.c.callTool(ctx, "read_attachment", map[string]any{"message_id": messageID, "attachment_id": att.ID})
+		cancel()
+		require.NoError(t, err, att.Name)
+		t.Logf("%s after %s: %s", att.Name, time.Since(start).Round(time.Millisecond), res.text)
+		assert.True(t, res.isError, att.Name)
+		assert.Contains(t, res.text, `this PDF ("`+att.Name+`") could not be read safely: `+want[att.Name])
+		wg.Wait()
+		assert.Empty(t, extracttest.Children(server.Process.Pid), "the child is gone")
+	}
+
+	searchWorks()
+	resp, err := http.Get(base + "/healthz")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	if runtime.GOOS != "windows" { // no signal 0 there; the calls above show it alive
+		assert.NoError(t, server.Process.Signal(syscall.Signal(0)), "the server process is alive")
+	}
+}
+
+// startBinaryHTTP runs the built binary with --transport http on a free
+// loopback port, with env added to this process's environment. Cleanup
+// stops it with SIGTERM.
+func startBinaryHTTP(t *testing.T, env ...string) (*exec.Cmd, string) {
+	t.Helper()
+	cmd := exec.Command(serverBinary(t), "--transport", "http", "--addr", "127.0.0.1:0")
+	cmd.Env = append(os.Environ(), env...)
+	logs := &syncBuffer{}
+	cmd.Stderr = logs
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case <-done:
+		case <-time.After(callTimeout):
+			_ = cmd.Process.Kill()
+			t.Error("the server did not stop on SIGTERM")
+		}
+		if t.Failed() {
+			t.Logf("server log:\n%s", logs)
+		}
+	})
+	listening := regexp.MustCompile(`msg=listening addr=(\S+)`)
+	var addr string
+	require.Eventually(t, func() bool {
+		m := listening.FindStringSubmatch(logs.String())
+		if m != nil {
+			addr = m[1]
+		}
+		return m != nil
+	}, callTimeout, 10*time.Millisecond, "the server did not start listening: %s", logs)
+	return cmd, "http://" + addr
+}
+
+// decode turns a tool's structured content into out.
+func decode(t *testing.T, structured map[string]any, out any) {
+	t.Helper()
+	data, err := json.Marshal(structured)
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(data, out))
+}

@@ -1,0 +1,6 @@
+//go:build !race
+
+package extract
+
+// raceEnabled: the binary was built with -race.
+const raceEnabled = false
