@@ -162,6 +162,7 @@ func TestForgedCursorsAreRefused(t *testing.T) {
 	for name, forged := range map[string]string{
 		"another user's mailbox": forge(t, first.NextCursor, func(m map[string]any) { m["p"] = "/users/victim@example.com/messages" }),
 		"another API version":    forge(t, first.NextCursor, func(m map[string]any) { m["p"] = "/../beta/me/messages" }),
+		"an encoded way out":     forge(t, first.NextCursor, func(m map[string]any) { m["p"] = "/me/mailFolders/%2e%2e/%2e%2e/users/victim@example.com/messages" }),
 		"an added query option": forge(t, first.NextCursor, func(m map[string]any) {
 			m["s"] = map[string]any{"$skip": []string{"2"}, "$filter": []string{"true"}}
 		}),
