@@ -1,0 +1,34 @@
+// Package identity carries who is calling, and on which Nango connection,
+// from the transport that authenticated the request to everything that acts
+// for it (tools, limits, the audit log), in the request context. It is set
+// in one place, the transport, and never from tool arguments.
+package identity
+
+import "context"
+
+// Identity is an authenticated caller and the connection it acts on.
+type Identity struct {
+	// Caller names who is calling, for the audit log, per-caller limits and
+	// binding SSE sessions: a service token's label, an OAuth subject.
+	// Never a secret.
+	Caller string
+	// Connection is the Nango connection (one user's mailbox) the caller
+	// acts on.
+	Connection string
+	// Integration is that connection's Nango integration (provider config
+	// key); "" means the server's configured one.
+	Integration string
+}
+
+type key struct{}
+
+// With returns ctx carrying id.
+func With(ctx context.Context, id Identity) context.Context {
+	return context.WithValue(ctx, key{}, id)
+}
+
+// From returns the identity ctx carries, if any.
+func From(ctx context.Context) (Identity, bool) {
+	id, ok := ctx.Value(key{}).(Identity)
+	return id, ok
+}
