@@ -5,9 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"regexp"
 	"runtime"
 	"sync"
 	"syscall"
@@ -36,7 +33,8 @@ func TestE2EHostilePDFsOverHTTP(t *testing.T) {
 	nango := httptest.NewServer(s)
 	t.Cleanup(nango.Close)
 
-	server, base := startBinaryHTTP(t, "NANGO_HOST="+nango.URL, "NANGO_SECRET_KEY="+sim.DefaultSecretKey, "NANGO_CONNECTION_ID=sandbox")
+	srv := startBinary(t, []string{"NANGO_HOST=" + nango.URL, "NANGO_SECRET_KEY=" + sim.DefaultSecretKey, "NANGO_CONNECTION_ID=sandbox"})
+	server, base := srv.cmd, srv.base
 	b := &env{transport: "http", c: connectHTTP(t, "http", "mcp-go", base, "")}
 	searchWorks := func() {
 		t.Helper()
@@ -87,42 +85,6 @@ func TestE2EHostilePDFsOverHTTP(t *testing.T) {
 	if runtime.GOOS != "windows" { // no signal 0 there; the calls above show it alive
 		assert.NoError(t, server.Process.Signal(syscall.Signal(0)), "the server process is alive")
 	}
-}
-
-// startBinaryHTTP runs the built binary with --transport http on a free
-// loopback port, with env added to this process's environment. Cleanup
-// stops it with SIGTERM.
-func startBinaryHTTP(t *testing.T, env ...string) (*exec.Cmd, string) {
-	t.Helper()
-	cmd := exec.Command(serverBinary(t), "--transport", "http", "--addr", "127.0.0.1:0")
-	cmd.Env = append(os.Environ(), env...)
-	logs := &syncBuffer{}
-	cmd.Stderr = logs
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		select {
-		case <-done:
-		case <-time.After(callTimeout):
-			_ = cmd.Process.Kill()
-			t.Error("the server did not stop on SIGTERM")
-		}
-		if t.Failed() {
-			t.Logf("server log:\n%s", logs)
-		}
-	})
-	listening := regexp.MustCompile(`msg=listening addr=(\S+)`)
-	var addr string
-	require.Eventually(t, func() bool {
-		m := listening.FindStringSubmatch(logs.String())
-		if m != nil {
-			addr = m[1]
-		}
-		return m != nil
-	}, callTimeout, 10*time.Millisecond, "the server did not start listening: %s", logs)
-	return cmd, "http://" + addr
 }
 
 // decode turns a tool's structured content into out.

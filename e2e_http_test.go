@@ -196,12 +196,13 @@ type binaryServer struct {
 	stderr *notifyWriter
 }
 
-// startBinary runs the built server with --transport http --sandbox on a
-// free loopback port.
+// startBinary runs the built server with --transport http on a free
+// loopback port, env added to this process's environment (args may say
+// --sandbox). Cleanup stops it with SIGTERM.
 func startBinary(t *testing.T, env []string, args ...string) *binaryServer {
 	t.Helper()
 	stderr := &notifyWriter{re: regexp.MustCompile(`msg=listening addr=(\S+)`), hit: make(chan string, 1)}
-	cmd := exec.Command(serverBinary(t), append([]string{"--sandbox", "--transport", "http", "--addr", "127.0.0.1:0"}, args...)...)
+	cmd := exec.Command(serverBinary(t), append([]string{"--transport", "http", "--addr", "127.0.0.1:0"}, args...)...)
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stderr = stderr
 	require.NoError(t, cmd.Start())
@@ -249,7 +250,7 @@ func (b *binaryServer) stop(t *testing.T) string {
 // able to post into someone's SSE session. mcp-go logs each request with
 // its session id, and writes some errors (with ids) to the standard log.
 func TestE2EHTTPSessionIDsStayOutOfLogs(t *testing.T) {
-	srv := startBinary(t, []string{"OUTLOOK_MCP_LOG_LEVEL=debug"})
+	srv := startBinary(t, []string{"OUTLOOK_MCP_LOG_LEVEL=debug"}, "--sandbox")
 	message, events := openSSE(t, srv.base, nil)
 	id := message[strings.Index(message, "sessionId=")+len("sessionId="):]
 	require.NotEmpty(t, id)
@@ -279,7 +280,7 @@ func TestE2EHTTPSessionIDsStayOutOfLogs(t *testing.T) {
 // length it is refused before it is read, without one (chunked) once the
 // bound is passed.
 func TestE2EHTTPBodiesDoNotGrowMemory(t *testing.T) {
-	srv := startBinary(t, nil, "--max-request-bytes", strconv.Itoa(1<<20))
+	srv := startBinary(t, nil, "--sandbox", "--max-request-bytes", strconv.Itoa(1<<20))
 	status := fmt.Sprintf("/proc/%d/status", srv.cmd.Process.Pid)
 	if _, err := os.Stat(status); err != nil {
 		t.Skip("no /proc here to read the server's memory")
@@ -329,7 +330,7 @@ func (zeros) Read(p []byte) (int, error) {
 func TestE2EHTTPBinaryTakesItsSettingsFromTheEnvironment(t *testing.T) {
 	const origin = "https://app.example.com"
 	srv := startBinary(t, []string{"OUTLOOK_MCP_ALLOWED_ORIGINS=" + origin, "OUTLOOK_MCP_MAX_SESSIONS=1", "OUTLOOK_MCP_MAX_REQUEST_BYTES=1"},
-		"--max-request-bytes", "100000")
+		"--sandbox", "--max-request-bytes", "100000")
 	openSSE(t, srv.base, map[string]string{"Origin": origin})
 	resp, body := request(t, "GET", srv.base+"/sse", nil, nil)
 	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode, "the second stream: %s", body)
