@@ -212,10 +212,10 @@ func buildServer(cfg nango.Config, connectionID string, o options, logger *slog.
 		return nil, fmt.Errorf("NANGO_SECRET_KEY/NANGO_HOST: %w", err)
 	}
 	deps := tools.Deps{
-		Nango:           client,
-		ConnectionID:    func(context.Context) (string, error) { return connectionID, nil },
-		Logger:          logger,
-		HideUnavailable: o.hide,
+		Nango:             client,
+		DefaultConnection: connectionID,
+		Logger:            logger,
+		HideUnavailable:   o.hide,
 	}
 	s := tools.NewServer(buildVersion(), deps, selected)
 	names := make([]string, len(selected))
