@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -282,4 +283,52 @@ func TestSSESessionIsBoundToTheIdentityThatOpenedIt(t *testing.T) {
 	code, _ = post(merge(alice, map[string]string{"provider-config-key": "outlook"}))
 	require.Equal(t, http.StatusAccepted, code, "the default integration, named")
 	assert.Equal(t, "true|nango-secret-key|outlook|alice|user:nango-secret-key\x00outlook\x00alice", next())
+}
+
+// FuzzConnectionIDHeader: whatever a client sends, an accepted connection
+// id is one Nango reads as the same id in a header and in a path.
+func FuzzConnectionIDHeader(f *testing.F) {
+	for _, seed := range []string{"alice", "..", ".", "a/../b", "%2e%2e", "${x}", "a\r\nb", "user@contoso.com", "é", strings.Repeat("a", 256)} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		r := &http.Request{Header: http.Header{"Connection-Id": {v}}}
+		got, refusal := nameHeader(r, headerConnection, true)
+		if refusal != nil {
+			assert.Equal(t, http.StatusBadRequest, refusal.Status)
+			assert.False(t, refusal.Guess)
+			return
+		}
+		assert.Equal(t, v, got)
+		assert.NotContains(t, []string{".", ".."}, got)
+		assert.LessOrEqual(t, len(got), maxNameLength)
+		escaped := url.PathEscape(got)
+		assert.NotContains(t, escaped, "/", "one path segment")
+		back, err := url.PathUnescape(escaped)
+		assert.NoError(t, err)
+		assert.Equal(t, got, back)
+		assert.NotContains(t, got, "${")
+	})
+}
+
+// FuzzTokensFile: a file either fails with a line number or yields tokens
+// of at least 32 printable characters, each with a label.
+func FuzzTokensFile(f *testing.F) {
+	f.Add("# c\n" + testToken + " label\n\n")
+	f.Add(testToken + "\t\tl\n" + testToken + "x")
+	f.Add(testToken + " a\n" + testToken + " a")
+	f.Fuzz(func(t *testing.T, file string) {
+		tokens, err := parseTokens([]byte(file))
+		if err != nil {
+			return
+		}
+		for _, tok := range tokens {
+			assert.GreaterOrEqual(t, len(tok.Token), minTokenLength)
+			assert.Equal(t, -1, strings.IndexFunc(tok.Token, notTokenChar))
+			assert.NotEmpty(t, tok.Label)
+			for _, other := range tokens {
+				assert.NotContains(t, tok.Label, other.Token)
+			}
+		}
+	})
 }

@@ -78,6 +78,14 @@ func parseTokens(data []byte) ([]ServiceToken, error) {
 	if len(out) == 0 {
 		return nil, fmt.Errorf("no token in the file: write one per line (make one with: openssl rand -hex 32)")
 	}
+	// Labels reach the logs: none may carry a token.
+	for _, l := range out {
+		for _, t := range out {
+			if strings.Contains(l.Label, t.Token) {
+				return nil, fmt.Errorf("line %d: the label holds a token (line %d's): labels are logged, tokens never", labelLine[l.Label], tokenLine[t.Token])
+			}
+		}
+	}
 	return out, nil
 }
 

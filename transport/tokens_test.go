@@ -43,6 +43,8 @@ func TestTokensFileErrorsNameTheLine(t *testing.T) {
 		{tok + " bad\x1blabel", "line 1: the label holds a control character"},
 		{tok + " " + strings.Repeat("l", 101), "line 1: the label is longer than 100"},
 		{tok + strings.Repeat("a", 70000), "token too long"},
+		{tok + " " + tok, "line 1: the label holds a token (line 1's)"},
+		{tok + "x label of " + tok + "y\n" + tok + "y", "line 1: the label holds a token (line 2's)"},
 	} {
 		_, err := parseTokens([]byte(tc.file))
 		require.Error(t, err, tc.says)
