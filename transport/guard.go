@@ -185,7 +185,7 @@ func (g *Guard) trusted(ip netip.Addr) bool {
 // Headers a browser page may send and read (answered to preflights).
 const (
 	corsMethods = "GET, POST, DELETE, OPTIONS"
-	corsHeaders = "Authorization, Content-Type, Accept, Mcp-Session-Id, Mcp-Protocol-Version, Mcp-Method, Mcp-Name, Last-Event-ID"
+	corsHeaders = "Authorization, Content-Type, Accept, Mcp-Session-Id, Mcp-Protocol-Version, Mcp-Method, Mcp-Name, Last-Event-ID, Connection-Id, Provider-Config-Key"
 	corsExpose  = "Mcp-Session-Id"
 )
 
