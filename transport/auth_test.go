@@ -332,3 +332,16 @@ func FuzzTokensFile(f *testing.F) {
 		}
 	})
 }
+
+// An authenticator's refusal without a proper status is still a refusal.
+func TestARefusalIsAlwaysAClientError(t *testing.T) {
+	for _, st := range []int{0, 200, 302, 500} {
+		auth := AuthenticatorFunc(func(*http.Request) (identity.Identity, *AuthError) {
+			return identity.Identity{}, &AuthError{Status: st, Message: "no"}
+		})
+		h, err := Handler(whoamiServer(), HTTPConfig{Auth: auth})
+		require.NoError(t, err)
+		code, body := whoami(t, httptestServer(t, h), nil)
+		assert.Equal(t, http.StatusUnauthorized, code, "status %d: %s", st, body)
+	}
+}

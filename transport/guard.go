@@ -300,8 +300,9 @@ func (g *Guard) authenticate(w http.ResponseWriter, r *http.Request) (*http.Requ
 		return refusal != nil && refusal.Guess
 	})
 	switch {
-	case err != nil:
-		return nil, false // the client left while waiting for its turn
+	case err != nil: // the client left, or the server is stopping
+		g.refuse(w, r, http.StatusServiceUnavailable, "the request ended before its credentials were checked: retry")
+		return nil, false
 	case wait > 0:
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 		g.refuse(w, r, http.StatusTooManyRequests, fmt.Sprintf("too many wrong credentials from %s: retry in %s", client, wait.Round(time.Second)))
@@ -313,7 +314,11 @@ func (g *Guard) authenticate(w http.ResponseWriter, r *http.Request) (*http.Requ
 		if refusal.Challenge != "" {
 			w.Header().Set("WWW-Authenticate", refusal.Challenge)
 		}
-		g.refuse(w, r, refusal.Status, refusal.Message)
+		code := refusal.Status
+		if code < 400 || code > 499 {
+			code = http.StatusUnauthorized // a refusal is never a success, nor the server's fault
+		}
+		g.refuse(w, r, code, refusal.Message)
 		return nil, false
 	}
 	return r.WithContext(identity.With(r.Context(), id)), true
