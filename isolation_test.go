@@ -3,6 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
+	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -253,4 +257,39 @@ func TestNangoModeUnknownConnectionSpeaksOfTheCallersOwn(t *testing.T) {
 		assert.NotContains(t, res.text, "NANGO_CONNECTION_ID", kind)
 		assert.Equal(t, []string{"conn-999"}, connMarker.FindAllString(res.text, -1), kind)
 	}
+}
+
+// The built binary in nango mode, configured from the environment: the
+// sandbox's key (or a service token) and connection-id open the sandbox
+// connection, over streamable HTTP and SSE, and its SSE session refuses a
+// post with another connection.
+func TestE2ENangoModeBinary(t *testing.T) {
+	tokens := filepath.Join(t.TempDir(), "tokens")
+	require.NoError(t, os.WriteFile(tokens, []byte(serviceTokenForTests+" e2e\n"), 0o600))
+	srv := startBinary(t, []string{"OUTLOOK_MCP_AUTH=nango", "OUTLOOK_MCP_TOKENS_FILE=" + tokens})
+	merge := func(a, b map[string]string) map[string]string {
+		out := maps.Clone(a)
+		maps.Copy(out, b)
+		return out
+	}
+	json := map[string]string{"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
+	for _, key := range []string{sim.DefaultSecretKey, serviceTokenForTests} {
+		resp, body := request(t, "POST", srv.base+"/mcp", merge(json, map[string]string{"Authorization": "Bearer " + key, "connection-id": "sandbox"}), strings.NewReader(getProfileCall))
+		assert.Equal(t, http.StatusOK, resp.StatusCode, body)
+		assert.Contains(t, body, "priya.raman@contoso.com")
+	}
+	resp, body := request(t, "POST", srv.base+"/mcp", merge(json, map[string]string{"Authorization": "Bearer " + serviceTokenForTests}), strings.NewReader(getProfileCall))
+	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+	assert.Contains(t, body, "connection-id")
+
+	owner := map[string]string{"Authorization": "Bearer " + serviceTokenForTests, "connection-id": "sandbox"}
+	message, events := openSSE(t, srv.base, owner)
+	resp, body = request(t, "POST", message, merge(json, map[string]string{"Authorization": "Bearer " + serviceTokenForTests, "connection-id": "someone-else"}), strings.NewReader(getProfileCall))
+	assert.Equal(t, http.StatusForbidden, resp.StatusCode, body)
+	resp, body = request(t, "POST", message, merge(json, owner), strings.NewReader(getProfileCall))
+	assert.Equal(t, http.StatusAccepted, resp.StatusCode, body)
+	assert.Contains(t, readEvent(t, events, 1), "priya.raman@contoso.com")
+	logs := srv.stop(t)
+	assert.NotContains(t, logs, serviceTokenForTests)
+	assert.NotContains(t, logs, sim.DefaultSecretKey)
 }
