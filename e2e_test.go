@@ -119,9 +119,10 @@ type setup struct {
 	scopes    []string           // granted scopes; nil = the simulator's defaults
 	sim       func(*sim.Options) // more simulator options (in-process only)
 	secretKey string             // the server's NANGO_SECRET_KEY; "" = the one the simulator accepts
+	server    func(*options)     // the server's flags (in-process only); with auth "nango" it has no default connection
 }
 
-func (s setup) inProcessOnly() bool { return s.sim != nil || s.secretKey != "" }
+func (s setup) inProcessOnly() bool { return s.sim != nil || s.secretKey != "" || s.server != nil }
 
 type httpServer struct {
 	base     string // http://127.0.0.1:port
@@ -155,10 +156,18 @@ func startHTTPServerWith(t *testing.T, st setup, cfg transport.HTTPConfig) *http
 	logs := &syncBuffer{}
 	logger := slog.New(transport.RedactSessionIDs(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	key := cmp.Or(st.secretKey, sim.DefaultSecretKey)
+	var o options
+	if st.server != nil {
+		st.server(&o)
+	}
+	connection := "sandbox"
+	if o.auth == "nango" {
+		connection = ""
+	}
 	srv, err := buildServer(nango.Config{
 		Host: "http://nango.test", SecretKey: key, IntegrationID: "outlook",
 		HTTPClient: s.Client(), Logger: logger, Backoff: time.Millisecond,
-	}, "sandbox", options{}, logger)
+	}, connection, o, logger)
 	require.NoError(t, err)
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -449,22 +458,25 @@ func asObject(v any) (map[string]any, error) {
 	return m, nil
 }
 
-// bearer adds the bearer token to every request of the official SDK's client.
-type bearer struct {
-	token string
-	next  http.RoundTripper
+// withHeaders adds headers (the bearer token, Nango's connection-id...) to
+// every request of the official SDK's client.
+type withHeaders struct {
+	header map[string]string
+	next   http.RoundTripper
 }
 
-func (b bearer) CloseIdleConnections() {
-	if c, ok := b.next.(interface{ CloseIdleConnections() }); ok {
+func (h withHeaders) CloseIdleConnections() {
+	if c, ok := h.next.(interface{ CloseIdleConnections() }); ok {
 		c.CloseIdleConnections()
 	}
 }
 
-func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+func (h withHeaders) RoundTrip(r *http.Request) (*http.Response, error) {
 	r = r.Clone(r.Context())
-	r.Header.Set("Authorization", "Bearer "+b.token)
-	return b.next.RoundTrip(r)
+	for k, v := range h.header {
+		r.Header.Set(k, v)
+	}
+	return h.next.RoundTrip(r)
 }
 
 // connectHTTP connects one client to a running HTTP server, over streamable
@@ -472,14 +484,22 @@ func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
 func connectHTTP(t *testing.T, kind, clientName, base, token string) mcpClient {
 	t.Helper()
 	headers := map[string]string{}
+	if token != "" {
+		headers["Authorization"] = "Bearer " + token
+	}
+	return connectHTTPWith(t, kind, clientName, base, headers)
+}
+
+// connectHTTPWith is connectHTTP with the headers every request carries.
+func connectHTTPWith(t *testing.T, kind, clientName, base string, headers map[string]string) mcpClient {
+	t.Helper()
 	// Each client gets its own connection pool, emptied once it has closed:
 	// a pre-dialed connection that never carried a request would otherwise
 	// hold the server's graceful shutdown for its full 5 s.
 	httpClient := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
 	t.Cleanup(httpClient.CloseIdleConnections)
-	if token != "" {
-		headers["Authorization"] = "Bearer " + token
-		httpClient.Transport = bearer{token: token, next: httpClient.Transport}
+	if len(headers) > 0 {
+		httpClient.Transport = withHeaders{header: headers, next: httpClient.Transport}
 	}
 	switch clientName + "/" + kind {
 	case "mcp-go/http":

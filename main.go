@@ -75,6 +75,8 @@ type options struct {
 	selection     tools.Selection
 	hide          bool // --hide-unavailable
 	http          transport.HTTPConfig
+	auth          string // --auth: token or nango
+	tokensFile    string // --tokens-file, for --auth nango
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -97,6 +99,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	fs.Int64Var(&o.http.MaxRequestBytes, "max-request-bytes", transport.DefaultMaxRequestBytes, "largest HTTP request body, in bytes")
 	fs.IntVar(&o.http.MaxSessions, "max-sessions", transport.DefaultMaxSessions, "most SSE streams open at once")
 	fs.DurationVar(&o.http.ShutdownGrace, "shutdown-grace", transport.DefaultShutdownGrace, "on shutdown, how long calls in flight may still run to their answer")
+	// Who calls over HTTP, and on which connection (README: Deploy for a team).
+	fs.StringVar(&o.auth, "auth", "token", "how HTTP requests are authenticated: token (the bearer OUTLOOK_MCP_TOKEN, the one connection NANGO_CONNECTION_ID) or nango (Authorization: Bearer <Nango secret key or service token>, and a connection-id header naming the user's connection)")
+	fs.StringVar(&o.tokensFile, "tokens-file", "", "with --auth nango: a file of service tokens accepted besides the Nango secret key, one per line, each optionally followed by a label")
 	if err := defaultsFromEnv(fs, getenv); err != nil {
 		return fail(stderr, err)
 	}
@@ -123,6 +128,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	}
 	if o.http.ShutdownGrace <= 0 {
 		return fail(stderr, fmt.Errorf("--shutdown-grace must be a positive duration such as 10s, not %s", o.http.ShutdownGrace))
+	}
+	if err := o.authentication(getenv); err != nil {
+		return fail(stderr, err)
 	}
 	switch o.transport {
 	case "stdio":
@@ -163,6 +171,44 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	return 0
 }
 
+// authentication checks --auth and its settings, and sets the HTTP
+// authenticator of the nango mode (the token mode is the guard's default).
+func (o *options) authentication(getenv func(string) string) error {
+	token := getenv("OUTLOOK_MCP_TOKEN")
+	switch o.auth {
+	case "token":
+		if o.tokensFile != "" {
+			return errors.New("--tokens-file (OUTLOOK_MCP_TOKENS_FILE) is for --auth nango; with --auth token clients send OUTLOOK_MCP_TOKEN")
+		}
+		return nil
+	case "nango":
+	default:
+		return fmt.Errorf("--auth must be token or nango, not %q", o.auth)
+	}
+	switch {
+	case o.transport != "http":
+		return errors.New("--auth nango is for --transport http, where each request names its connection; over stdio the server serves NANGO_CONNECTION_ID")
+	case token != "":
+		return errors.New("OUTLOOK_MCP_TOKEN is for --auth token; with --auth nango clients send the Nango secret key or a service token of --tokens-file (OUTLOOK_MCP_TOKENS_FILE): unset it")
+	}
+	cfg := transport.NangoAuthConfig{SecretKey: getenv("NANGO_SECRET_KEY"), Integration: cmp.Or(getenv("NANGO_INTEGRATION_ID"), "outlook")}
+	if o.sandbox {
+		cfg.SecretKey = sim.DefaultSecretKey
+	}
+	if o.tokensFile != "" {
+		var err error
+		if cfg.Tokens, err = transport.ReadTokensFile(o.tokensFile); err != nil {
+			return err
+		}
+	}
+	auth, err := transport.NangoAuth(cfg)
+	if err != nil {
+		return err
+	}
+	o.http.Auth = auth
+	return nil
+}
+
 func fail(stderr io.Writer, err error) int {
 	fmt.Fprintln(stderr, "outlook-mcp:", err)
 	return 1
@@ -178,6 +224,12 @@ func newServer(o options, getenv func(string) string, logger *slog.Logger) (*ser
 		Logger:        logger,
 	}
 	connectionID := getenv("NANGO_CONNECTION_ID")
+	if o.auth == "nango" {
+		// Every request names its connection: none is served by default.
+		if connectionID != "" {
+			return nil, errors.New("NANGO_CONNECTION_ID is set, but with --auth nango each request names its connection (header connection-id): unset it, or use --auth token to serve that one connection")
+		}
+	}
 	if o.sandbox {
 		simulator, err := sim.New(sandboxMailbox, sim.Options{
 			IntegrationID: cfg.IntegrationID,
@@ -187,13 +239,15 @@ func newServer(o options, getenv func(string) string, logger *slog.Logger) (*ser
 			return nil, fmt.Errorf("sandbox: %w", err)
 		}
 		cfg.Host, cfg.SecretKey, cfg.HTTPClient = "http://nango.sandbox", sim.DefaultSecretKey, simulator.Client()
-		connectionID = "sandbox"
+		if o.auth != "nango" {
+			connectionID = "sandbox"
+		}
 		logger.Info("sandbox mode: simulated Nango and mailbox, nothing leaves this process", "scopes", o.sandboxScopes)
 	} else {
 		if cfg.SecretKey == "" {
 			return nil, errors.New("NANGO_SECRET_KEY is not set: set it to your Nango environment's secret key (or try --sandbox)")
 		}
-		if connectionID == "" {
+		if connectionID == "" && o.auth != "nango" {
 			return nil, errors.New("NANGO_CONNECTION_ID is not set: set it to the id of the user's Outlook connection in Nango (or try --sandbox)")
 		}
 	}
@@ -212,10 +266,10 @@ func buildServer(cfg nango.Config, connectionID string, o options, logger *slog.
 		return nil, fmt.Errorf("NANGO_SECRET_KEY/NANGO_HOST: %w", err)
 	}
 	deps := tools.Deps{
-		Nango:           client,
-		ConnectionID:    func(context.Context) (string, error) { return connectionID, nil },
-		Logger:          logger,
-		HideUnavailable: o.hide,
+		Nango:             client,
+		DefaultConnection: connectionID,
+		Logger:            logger,
+		HideUnavailable:   o.hide,
 	}
 	s := tools.NewServer(buildVersion(), deps, selected)
 	names := make([]string, len(selected))

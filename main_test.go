@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -409,4 +410,44 @@ func TestRunHTTPRefusesShortTokenBeyondLoopback(t *testing.T) {
 	assert.Equal(t, 1, code)
 	assert.Contains(t, stderr, "OUTLOOK_MCP_TOKEN is too short")
 	assert.Contains(t, stderr, "openssl rand -hex 32")
+}
+
+func TestRunAuthSettings(t *testing.T) {
+	tokens := filepath.Join(t.TempDir(), "tokens")
+	require.NoError(t, os.WriteFile(tokens, []byte("# ok\n0123456789abcdef0123456789abcdef backend\n"), 0o600))
+	short := filepath.Join(t.TempDir(), "short")
+	require.NoError(t, os.WriteFile(short, []byte("\n\nshort-token label\n"), 0o600))
+	nango := map[string]string{"NANGO_SECRET_KEY": unknownKey}
+	for _, tc := range []struct {
+		name string
+		args []string
+		env  map[string]string
+		says string
+	}{
+		{"unknown mode", []string{"--auth", "oauth2"}, nil, `--auth must be token or nango, not "oauth2"`},
+		{"unknown mode from the environment", nil, map[string]string{"OUTLOOK_MCP_AUTH": "basic"}, `--auth must be token or nango, not "basic"`},
+		{"nango over stdio", []string{"--auth", "nango"}, nango, "--auth nango is for --transport http"},
+		{"nango with the static token", []string{"--transport", "http", "--auth", "nango"}, map[string]string{"NANGO_SECRET_KEY": unknownKey, "OUTLOOK_MCP_TOKEN": strings.Repeat("t", 32)}, "OUTLOOK_MCP_TOKEN is for --auth token"},
+		{"tokens file in token mode", []string{"--tokens-file", tokens}, nil, "--tokens-file (OUTLOOK_MCP_TOKENS_FILE) is for --auth nango"},
+		{"tokens file errors name the line", []string{"--transport", "http", "--auth", "nango", "--tokens-file", short}, nango, "line 3: the token is 11 characters"},
+		{"tokens file from the environment", []string{"--transport", "http"}, map[string]string{"OUTLOOK_MCP_AUTH": "nango", "OUTLOOK_MCP_TOKENS_FILE": filepath.Join(t.TempDir(), "absent")}, "OUTLOOK_MCP_TOKENS_FILE"},
+		{"a default connection in nango mode", []string{"--transport", "http", "--auth", "nango"}, map[string]string{"NANGO_SECRET_KEY": unknownKey, "NANGO_CONNECTION_ID": "u1"}, "NANGO_CONNECTION_ID is set, but with --auth nango"},
+	} {
+		code, stdout, stderr := runCmd(t, tc.args, tc.env, "")
+		assert.Equal(t, 1, code, tc.name)
+		assert.Contains(t, stderr, tc.says, tc.name)
+		assert.NotContains(t, stderr, "0123456789abcdef", tc.name)
+		assert.Empty(t, stdout)
+	}
+}
+
+// In nango mode no default connection exists: NANGO_CONNECTION_ID is not
+// needed, and beyond loopback the nango credentials suffice.
+func TestRunNangoModeNeedsNoConnectionAndMayListenBeyondLoopback(t *testing.T) {
+	var o options
+	o.auth, o.transport, o.http.Addr = "nango", "http", "0.0.0.0:8080"
+	require.NoError(t, o.authentication(getenv(map[string]string{"NANGO_SECRET_KEY": unknownKey})))
+	assert.NoError(t, o.http.Check())
+	_, err := newServer(o, getenv(map[string]string{"NANGO_SECRET_KEY": unknownKey}), slog.New(slog.DiscardHandler))
+	assert.NoError(t, err)
 }

@@ -5,6 +5,7 @@ package nango
 
 import (
 	"bytes"
+	"container/list"
 	"context"
 	"encoding/json"
 	"errors"
@@ -39,16 +40,36 @@ type Config struct {
 	Backoff     time.Duration // first backoff when Graph gives no Retry-After; default 500ms
 	MaxWait     time.Duration // longest single wait before giving up and reporting Retry-After; default 30s
 	ScopeTTL    time.Duration // how long granted scopes are cached; default 5m
+
+	// Connections are remembered while in use, and while idle up to
+	// MaxConnections of them (default 1000), each for at most
+	// ConnectionIdle (default 30m): memory stays bounded as users come
+	// and go. Forgetting one costs a scope fetch when it comes back.
+	MaxConnections int
+	ConnectionIdle time.Duration
 }
 
-// Client talks to one Nango environment and integration. It is safe for
-// concurrent use; per-connection state (scope cache, concurrency limit)
-// lives in Connection values it hands out.
+// Client talks to one Nango environment, with a default integration. It is
+// safe for concurrent use; per-connection state (scope cache, concurrency
+// limit) lives in Connection values it hands out, one per integration and
+// connection id, forgotten once idle (see Config.MaxConnections).
 type Client struct {
-	cfg   Config
-	host  string
+	cfg  Config
+	host string
+	now  func() time.Time
+
 	mu    sync.Mutex
-	conns map[string]*Connection
+	conns map[connKey]*list.Element // of *cached; the list is most recently used first
+	lru   list.List
+}
+
+type connKey struct{ integration, id string }
+
+type cached struct {
+	key   connKey
+	conn  *Connection
+	users int       // Use calls not yet released
+	used  time.Time // last handed out or released
 }
 
 var uuidV4 = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-4[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$`)
@@ -95,23 +116,91 @@ func New(cfg Config) (*Client, error) {
 	if cfg.ScopeTTL <= 0 {
 		cfg.ScopeTTL = 5 * time.Minute
 	}
-	return &Client{cfg: cfg, host: strings.TrimRight(cfg.Host, "/"), conns: map[string]*Connection{}}, nil
+	if cfg.MaxConnections <= 0 {
+		cfg.MaxConnections = 1000
+	}
+	if cfg.ConnectionIdle <= 0 {
+		cfg.ConnectionIdle = 30 * time.Minute
+	}
+	return &Client{cfg: cfg, host: strings.TrimRight(cfg.Host, "/"), now: time.Now, conns: map[connKey]*list.Element{}}, nil
 }
 
-// IntegrationID is the Nango integration this client uses.
+// IntegrationID is the Nango integration this client uses by default.
 func (c *Client) IntegrationID() string { return c.cfg.IntegrationID }
 
 // Connection returns the handle of one Nango connection (one user's
-// mailbox), creating it on first use.
+// mailbox) of the default integration, creating it on first use. The
+// handle may be forgotten once idle; prefer Use where a call holds it.
 func (c *Client) Connection(id string) *Connection {
+	conn, release := c.Use("", id)
+	release()
+	return conn
+}
+
+// Use returns the handle of connection id of integration ("" = the
+// default one), creating it on first use, and a func to call once done
+// with it. Until then the handle is never forgotten, so every call on one
+// connection shares its concurrency limit and scope cache.
+func (c *Client) Use(integration, id string) (*Connection, func()) {
+	if integration == "" {
+		integration = c.cfg.IntegrationID
+	}
+	key := connKey{integration, id}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	conn, ok := c.conns[id]
-	if !ok {
-		conn = &Connection{client: c, id: id, slots: make(chan struct{}, c.cfg.MaxInFlight), fetching: make(chan struct{}, 1)}
-		c.conns[id] = conn
+	now := c.now()
+	e, ok := c.conns[key]
+	if ok {
+		c.lru.MoveToFront(e)
+	} else {
+		conn := &Connection{client: c, integration: integration, id: id, slots: make(chan struct{}, c.cfg.MaxInFlight), fetching: make(chan struct{}, 1)}
+		e = c.lru.PushFront(&cached{key: key, conn: conn})
+		c.conns[key] = e
 	}
-	return conn
+	entry := e.Value.(*cached)
+	entry.users++
+	entry.used = now
+	if !ok {
+		c.forget(now)
+	}
+	var once sync.Once
+	return entry.conn, func() {
+		once.Do(func() {
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			entry.users--
+			entry.used = c.now()
+			if e, ok := c.conns[key]; ok && e.Value == entry {
+				c.lru.MoveToFront(e)
+			}
+		})
+	}
+}
+
+// forget drops, least recently used first, the idle connections beyond
+// MaxConnections or unused for ConnectionIdle. A connection in use (held,
+// with a Graph call or a scope fetch in flight) is never dropped. The
+// caller holds c.mu.
+func (c *Client) forget(now time.Time) {
+	for e := c.lru.Back(); e != nil; {
+		entry, prev := e.Value.(*cached), e.Prev()
+		stale := now.Sub(entry.used) >= c.cfg.ConnectionIdle
+		if !stale && c.lru.Len() <= c.cfg.MaxConnections {
+			return // the rest were used more recently
+		}
+		if entry.users == 0 && len(entry.conn.slots) == 0 && len(entry.conn.fetching) == 0 {
+			c.lru.Remove(e)
+			delete(c.conns, entry.key)
+		}
+		e = prev
+	}
+}
+
+// Connections is how many connections the client remembers.
+func (c *Client) Connections() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.lru.Len()
 }
 
 // send makes one HTTP request to Nango with the secret key and returns the

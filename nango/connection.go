@@ -19,6 +19,8 @@ type Connection struct {
 	id     string
 	slots  chan struct{} // one token per Graph call in flight
 
+	integration string // the Nango integration (Provider-Config-Key)
+
 	fetching chan struct{} // one scope fetch at a time
 
 	mu          sync.Mutex // guards the fields below; never held across I/O
@@ -37,7 +39,7 @@ type reconnectLink struct {
 func (c *Connection) ID() string { return c.id }
 
 // IntegrationID is the Nango integration the connection belongs to.
-func (c *Connection) IntegrationID() string { return c.client.cfg.IntegrationID }
+func (c *Connection) IntegrationID() string { return c.integration }
 
 // Request is one Microsoft Graph call.
 type Request struct {
@@ -71,7 +73,7 @@ func (c *Connection) Do(ctx context.Context, r Request, out any) error {
 		}
 	}
 	header := http.Header{
-		"Provider-Config-Key": {c.client.cfg.IntegrationID},
+		"Provider-Config-Key": {c.integration},
 		"Connection-Id":       {c.id},
 	}
 	for k, v := range r.Header {

@@ -69,7 +69,7 @@ func (c *Connection) scopesUnless(ctx context.Context, current func() bool) (Sco
 
 // fetchScopes reads the connection; the caller holds c.fetching.
 func (c *Connection) fetchScopes(ctx context.Context) (Scopes, error) {
-	q := url.Values{"provider_config_key": {c.client.cfg.IntegrationID}}
+	q := url.Values{"provider_config_key": {c.integration}}
 	_, data, err := c.client.send(ctx, http.MethodGet, "/connections/"+url.PathEscape(c.id)+"?"+q.Encode(), nil, nil)
 	if err != nil {
 		return Scopes{}, err
@@ -111,7 +111,7 @@ func (c *Connection) ReconnectLink(ctx context.Context, scopes []string) (string
 
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	integration := c.client.cfg.IntegrationID
+	integration := c.integration
 	body, _ := json.Marshal(map[string]any{
 		"connection_id":  c.id,
 		"integration_id": integration,

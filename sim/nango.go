@@ -83,8 +83,16 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case proxy:
+		if u := s.users[r.Header.Get("Connection-Id")]; u != nil {
+			u.serveProxy(w, r, body)
+			return
+		}
 		s.serveProxy(w, r, body)
 	case r.Method == http.MethodGet && connectionPath(path) != "":
+		if u := s.users[connectionPath(path)]; u != nil {
+			u.serveConnection(w, r, connectionPath(path))
+			return
+		}
 		s.serveConnection(w, r, connectionPath(path))
 	case r.Method == http.MethodPost && path == "/connect/sessions/reconnect":
 		s.serveReconnect(w, r, body)
@@ -509,7 +517,7 @@ func (s *Sim) serveReconnect(w http.ResponseWriter, r *http.Request, body []byte
 		(&nangoError{status: 400, code: "invalid_body", issues: issues}).write(w)
 		return
 	}
-	if *req.ConnectionID != s.opts.ConnectionID || *req.IntegrationID != s.opts.IntegrationID {
+	if s.user(*req.ConnectionID) == nil || *req.IntegrationID != s.opts.IntegrationID {
 		(&nangoError{status: 400, code: "invalid_body", message: "ConnectionID or IntegrationId does not exists"}).write(w)
 		return
 	}

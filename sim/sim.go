@@ -38,7 +38,8 @@ const (
 	ScopesPlain
 )
 
-// Options configures one simulated Nango environment with one connection.
+// Options configures one simulated Nango environment with one connection,
+// or more with Users.
 type Options struct {
 	SecretKey       string        // accepted Nango secret key; default DefaultSecretKey
 	IntegrationID   string        // default "outlook"
@@ -51,6 +52,11 @@ type Options struct {
 	PersonalAccount bool          // a Microsoft personal account: directory calls fail, /me has no mail
 	Latency         time.Duration // added to every proxy call; request cancellation is honoured
 	Now             func() time.Time
+	// Users are more connections of the same environment and integration,
+	// each another person with their own mailbox and scopes (see User).
+	// Faults, requests and sent mail are per connection, but the requests
+	// of every connection are recorded by the Sim New returned.
+	Users []User
 }
 
 // Fault is a failure injected into matching proxy requests.
@@ -92,7 +98,8 @@ type ReconnectRequest struct {
 
 // Sim is one simulated Nango environment. It is safe for concurrent use.
 type Sim struct {
-	opts Options
+	opts  Options
+	users map[string]*Sim // by connection id: Options.Users
 
 	mu          sync.Mutex // guards everything below, including the mailbox
 	box         *mailbox
@@ -133,7 +140,11 @@ func New(fixture []byte, opts Options) (*Sim, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sim: fixture: %w", err)
 	}
-	return &Sim{opts: opts, box: box, scopes: slices.Clone(opts.Scopes)}, nil
+	users, err := newUsers(fixture, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &Sim{opts: opts, users: users, box: box, scopes: slices.Clone(opts.Scopes)}, nil
 }
 
 func (s *Sim) now() time.Time { return s.opts.Now().UTC() }

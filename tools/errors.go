@@ -59,23 +59,28 @@ func (t Tool) failure(ctx context.Context, c *Call, err error) (*mcp.CallToolRes
 func (t Tool) describe(c *Call, e *nango.Error) string {
 	conn, integration := c.Conn.ID(), c.Conn.IntegrationID()
 	var msg string
-	switch e.Kind {
-	case nango.KindBadSecretKey:
+	switch k := e.Kind; {
+	case k == nango.KindBadSecretKey:
 		msg = fmt.Sprintf("Nango rejected the server's secret key (%s). The server's operator must set NANGO_SECRET_KEY to a valid secret key of the Nango environment that holds the connection, with the proxy permission.", e.Code)
-	case nango.KindUnknownIntegration:
+	case k == nango.KindUnknownIntegration && c.named:
+		msg = fmt.Sprintf("Nango has no integration %q. Check the provider-config-key header your client sends (or send none, for the server's default integration).", integration)
+	case k == nango.KindUnknownIntegration:
 		msg = fmt.Sprintf("Nango has no integration %q. The server's operator must set NANGO_INTEGRATION_ID to the integration's id as shown in Nango (Integrations).", integration)
-	case nango.KindUnknownConnection:
+	case k == nango.KindUnknownConnection && c.named:
+		// The caller named it: speak of their own connection only.
+		msg = fmt.Sprintf("Nango has no connection %q in integration %q. Check the connection-id header your client sends, or connect the Outlook account in Nango first.", conn, integration)
+	case k == nango.KindUnknownConnection:
 		msg = fmt.Sprintf("Nango has no connection %q in integration %q. Check NANGO_CONNECTION_ID, or connect the Outlook account in Nango first.", conn, integration)
-	case nango.KindReauthorize:
+	case k == nango.KindReauthorize:
 		msg = fmt.Sprintf("The Microsoft sign-in of connection %q has expired or was revoked (%s). The user must re-authorize the connection in Nango, then retry.", conn, firstNonEmpty(e.Message, e.Code))
-	case nango.KindRateLimited:
+	case k == nango.KindRateLimited:
 		wait := math.Max(1, math.Ceil(e.RetryAfter.Seconds()))
 		who := "Outlook is throttling this mailbox"
 		if e.Source == nango.FromNango {
 			who = "Nango's rate limit was reached"
 		}
 		msg = fmt.Sprintf("%s. Nothing was done. Retry after %.0f s, and make fewer calls at once.", who, wait)
-	case nango.KindAccessDenied:
+	case k == nango.KindAccessDenied:
 		if t.WorkOrSchool {
 			// Graph gives a personal account the same 403 as a missing scope.
 			msg = fmt.Sprintf("Outlook denied access (%s: %s). %s works only for work or school (Microsoft 365) accounts: Graph refuses it to personal Microsoft accounts (outlook.com, hotmail.com, live.com). With a personal account, read your own calendar with list_events and ask the others for their availability.", e.Code, e.Message, t.Name)
@@ -90,11 +95,11 @@ func (t Tool) describe(c *Call, e *nango.Error) string {
 		} else {
 			msg = fmt.Sprintf("Outlook denied access (%s: %s). The connection's granted scopes (%s) include what %s needs, so the mailbox does not allow it (a shared or restricted mailbox, or an admin policy). Check the account, or re-authorize the connection.", e.Code, e.Message, c.Granted, t.Name)
 		}
-	case nango.KindNotFound:
+	case k == nango.KindNotFound:
 		msg = fmt.Sprintf("Not found (%s): the item or folder does not exist, was deleted, or its id is wrong. Ids are opaque: pass them back exactly as a tool returned them.", e.Message)
-	case nango.KindBadRequest:
+	case k == nango.KindBadRequest:
 		msg = fmt.Sprintf("Outlook rejected the request (%s: %s). Check the arguments.", e.Code, e.Message)
-	case nango.KindUnavailable:
+	case k == nango.KindUnavailable:
 		msg = fmt.Sprintf("Outlook or Nango is unavailable right now (%s). Retry in a minute.", firstNonEmpty(e.Code, e.Message, fmt.Sprint(e.Status)))
 	default:
 		msg = fmt.Sprintf("The call failed: %s.", e.Error())

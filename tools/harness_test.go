@@ -82,7 +82,7 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 			Host: "https://nango.test", SecretKey: sim.DefaultSecretKey, IntegrationID: "outlook",
 			Backoff: time.Millisecond,
 		},
-		deps:  Deps{ConnectionID: func(context.Context) (string, error) { return connID, nil }},
+		deps:  Deps{DefaultConnection: connID},
 		tools: All(),
 	}
 	for _, o := range opts {

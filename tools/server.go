@@ -10,18 +10,22 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 
+	"github.com/outlook-mcp/outlook-mcp/identity"
 	"github.com/outlook-mcp/outlook-mcp/nango"
 )
 
 // Deps is what tool calls need from the outside world.
 type Deps struct {
 	Nango *nango.Client
-	// ConnectionID names the Nango connection a call acts on. It comes from
-	// configuration today; multi-user HTTP derives it from authentication,
-	// never from tool arguments.
-	ConnectionID func(ctx context.Context) (string, error)
-	Logger       *slog.Logger
-	Timeout      time.Duration // per call; default 60s
+	// DefaultConnection is the Nango connection of calls whose context
+	// names none: stdio, and HTTP in token mode. A call acts on the
+	// connection of the identity the transport authenticated (see package
+	// identity), never one named in tool arguments. Leave it empty where
+	// every request must name its own (nango mode): a call without one is
+	// then refused, never served from another mailbox.
+	DefaultConnection string
+	Logger            *slog.Logger
+	Timeout           time.Duration // per call; default 60s
 	// HideUnavailable leaves out of tools/list (and refuses) the tools whose
 	// scopes the connection was not granted, when the scopes are known.
 	HideUnavailable bool
@@ -100,11 +104,12 @@ func (t Tool) call(ctx context.Context, deps Deps, all []Tool, req mcp.CallToolR
 	if err != nil {
 		return mcp.NewToolResultError(err.Error()), nil
 	}
-	id, err := deps.ConnectionID(ctx)
+	conn, named, release, err := deps.connection(ctx)
 	if err != nil {
 		return mcp.NewToolResultError(err.Error()), nil
 	}
-	c := &Call{Conn: deps.Nango.Connection(id), Tools: all}
+	defer release()
+	c := &Call{Conn: conn, Tools: all, named: named}
 	if c.Granted, err = c.Conn.Scopes(ctx); err != nil {
 		return t.failure(ctx, c, err)
 	}
@@ -120,6 +125,21 @@ func (t Tool) call(ctx context.Context, deps Deps, all []Tool, req mcp.CallToolR
 		content = append(content, r.Resources()...)
 	}
 	return &mcp.CallToolResult{Content: content, StructuredContent: out}, nil
+}
+
+// connection is the caller's connection: the one the authenticated
+// identity in ctx names (named is then true), else the default one. Call
+// release once done with it.
+func (deps Deps) connection(ctx context.Context) (conn *nango.Connection, named bool, release func(), err error) {
+	if id, ok := identity.From(ctx); ok && id.Connection != "" {
+		conn, release = deps.Nango.Use(id.Integration, id.Connection)
+		return conn, true, release, nil
+	}
+	if deps.DefaultConnection == "" {
+		return nil, false, nil, errors.New("this request names no Nango connection: send the header connection-id: <the user's Nango connection id> (and provider-config-key: <integration> for another integration than the server's)")
+	}
+	conn, release = deps.Nango.Use("", deps.DefaultConnection)
+	return conn, false, release, nil
 }
 
 // rawArguments returns the call's arguments as JSON, whichever way the
@@ -158,11 +178,12 @@ func (deps Deps) onlyGranted(tools []Tool) server.ToolFilterFunc {
 // with the actionable error.
 func (deps Deps) Usable(ctx context.Context, tools []Tool) func(name string) bool {
 	all := func(string) bool { return true }
-	id, err := deps.ConnectionID(ctx)
+	conn, _, release, err := deps.connection(ctx)
 	if err != nil {
 		return all
 	}
-	granted, err := deps.Nango.Connection(id).Scopes(ctx)
+	defer release()
+	granted, err := conn.Scopes(ctx)
 	if err != nil || !granted.Known() {
 		return all
 	}

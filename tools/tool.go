@@ -75,7 +75,8 @@ type Call struct {
 	Granted nango.Scopes
 	Tools   []Tool // the server's tool list, for get_profile
 
-	need *scopeNeed // what this call's mode needs, when narrower than the tool's Scopes (see require)
+	need  *scopeNeed // what this call's mode needs, when narrower than the tool's Scopes (see require)
+	named bool       // the request named the connection (nango mode), rather than the server's configuration
 }
 
 // define declares a tool from a typed handler. In and Out are reflected by

@@ -4,11 +4,14 @@ import (
 	"context"
 
 	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/outlook-mcp/outlook-mcp/identity"
 )
 
 // Caller is who a tool call counts against in the per-caller limit. The
-// transport sets it from the request; a later authentication layer can set
-// it to the authenticated identity instead, and the limit follows.
+// transport sets it from the authenticated identity when that names a
+// connection (see withIdentity), else from the request: the client's
+// address (streamable HTTP) or the session (SSE, stdio).
 // It may hold a session id: never log it.
 type Caller string
 
@@ -29,4 +32,19 @@ func CallerOf(ctx context.Context) Caller {
 		return Caller("session:" + s.SessionID())
 	}
 	return ""
+}
+
+// withIdentity returns ctx carrying the authenticated identity, and as its
+// caller the identity itself when it names a connection (each user has
+// their own allowance, from whatever address or session they call), else
+// fallback ("": the MCP session).
+func withIdentity(ctx context.Context, id identity.Identity, fallback Caller) context.Context {
+	ctx = identity.With(ctx, id)
+	if id.Connection != "" {
+		return WithCaller(ctx, Caller("user:"+id.Caller+"\x00"+id.Integration+"\x00"+id.Connection))
+	}
+	if fallback != "" {
+		return WithCaller(ctx, fallback)
+	}
+	return ctx
 }

@@ -2,7 +2,7 @@ package transport
 
 import (
 	"bytes"
-	"crypto/subtle"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -18,18 +18,21 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/outlook-mcp/outlook-mcp/identity"
 )
 
 // Guard is the front door of the MCP endpoints. In order, a request must
 // come with a Host of this server (DNS rebinding), no Origin or an allowed
-// one (web pages), the bearer token when one is set (wrong ones throttled
-// per client), JSON within the size bound when it is a POST; a new stream
-// must fit under the stream bound.
+// one (web pages), credentials the authenticator accepts (wrong ones
+// throttled per client), JSON within the size bound when it is a POST; a
+// new stream must fit under the stream bound. The identity the
+// authenticator gives travels on in the request's context.
 type Guard struct {
 	origins    map[string]bool // canonical scheme://host[:port]
 	hosts      map[string]bool // lower case, no port
 	proxies    []netip.Prefix
-	bearer     []byte // "Bearer <token>"; nil: no token
+	auth       Authenticator
 	maxBody    int64
 	maxStreams int64
 	streams    atomic.Int64
@@ -77,8 +80,9 @@ func NewGuard(cfg HTTPConfig) (*Guard, error) {
 		}
 		g.proxies = append(g.proxies, p)
 	}
-	if cfg.Token != "" {
-		g.bearer = []byte("Bearer " + cfg.Token)
+	g.auth = cfg.Auth
+	if g.auth == nil {
+		g.auth = TokenAuth(cfg.Token)
 	}
 	return g, nil
 }
@@ -181,7 +185,7 @@ func (g *Guard) trusted(ip netip.Addr) bool {
 // Headers a browser page may send and read (answered to preflights).
 const (
 	corsMethods = "GET, POST, DELETE, OPTIONS"
-	corsHeaders = "Authorization, Content-Type, Accept, Mcp-Session-Id, Mcp-Protocol-Version, Mcp-Method, Mcp-Name, Last-Event-ID"
+	corsHeaders = "Authorization, Content-Type, Accept, Mcp-Session-Id, Mcp-Protocol-Version, Mcp-Method, Mcp-Name, Last-Event-ID, Connection-Id, Provider-Config-Key"
 	corsExpose  = "Mcp-Session-Id"
 )
 
@@ -207,7 +211,8 @@ func (g *Guard) Protect(next http.Handler, stream bool) http.Handler {
 				return
 			}
 		}
-		if !g.authorized(w, r) {
+		r, ok = g.authenticate(w, r)
+		if !ok {
 			return
 		}
 		if r.Method == http.MethodPost {
@@ -282,38 +287,41 @@ func preflight(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// authorized checks the bearer token. Wrong credentials count against the
-// client; none at all (how OAuth discovery starts) do not.
-func (g *Guard) authorized(w http.ResponseWriter, r *http.Request) bool {
-	if g.bearer == nil {
-		return true
-	}
-	got := r.Header.Get("Authorization")
-	if got == "" {
-		g.unauthorized(w, r, "this server needs the header Authorization: Bearer <token>, with the OUTLOOK_MCP_TOKEN it was started with")
-		return false
-	}
+// authenticate asks the authenticator who r is, under the failure
+// throttle: a client that guessed wrong too often is refused before its
+// credentials are looked at. It returns r carrying the identity, or false
+// when the answer has been sent instead.
+func (g *Guard) authenticate(w http.ResponseWriter, r *http.Request) (*http.Request, bool) {
 	client := g.ClientAddr(r)
-	ok, wait, limited := g.failures.attempt(throttleKey(client), func() bool {
-		return subtle.ConstantTimeCompare([]byte(got), g.bearer) == 1
+	var id identity.Identity
+	var refusal *AuthError
+	wait, limited, err := g.failures.attempt(r.Context(), throttleKey(client), func() bool {
+		id, refusal = g.auth.Authenticate(r)
+		return refusal != nil && refusal.Guess
 	})
 	switch {
-	case ok:
-		return true
+	case err != nil: // the client left, or the server is stopping
+		g.refuse(w, r, http.StatusServiceUnavailable, "the request ended before its credentials were checked: retry")
+		return nil, false
 	case wait > 0:
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 		g.refuse(w, r, http.StatusTooManyRequests, fmt.Sprintf("too many wrong credentials from %s: retry in %s", client, wait.Round(time.Second)))
-		return false
-	case limited:
-		g.logger.Warn("too many wrong credentials: refusing this client for a while", "client", client, "failures", authFailureLimit, "within", authFailureWindow)
+		return nil, false
+	case refusal != nil:
+		if limited {
+			g.logger.Warn("too many wrong credentials: refusing this client for a while", "client", client, "failures", authFailureLimit, "within", authFailureWindow)
+		}
+		if refusal.Challenge != "" {
+			w.Header().Set("WWW-Authenticate", refusal.Challenge)
+		}
+		code := refusal.Status
+		if code < 400 || code > 499 {
+			code = http.StatusUnauthorized // a refusal is never a success, nor the server's fault
+		}
+		g.refuse(w, r, code, refusal.Message)
+		return nil, false
 	}
-	g.unauthorized(w, r, "wrong bearer token: send Authorization: Bearer <token> with the OUTLOOK_MCP_TOKEN this server was started with")
-	return false
-}
-
-func (g *Guard) unauthorized(w http.ResponseWriter, r *http.Request, msg string) {
-	w.Header().Set("WWW-Authenticate", `Bearer realm="outlook-mcp"`)
-	g.refuse(w, r, http.StatusUnauthorized, msg)
+	return r.WithContext(identity.With(r.Context(), id)), true
 }
 
 // refuse answers r with code and msg, which says what to change.
@@ -423,6 +431,13 @@ type throttle struct {
 	mu      sync.Mutex
 	now     func() time.Time
 	clients map[string]*strikes
+	turns   map[string]*keyTurn // keys with attempts in progress
+}
+
+// keyTurn lets one attempt of a key run at a time.
+type keyTurn struct {
+	ch    chan struct{}
+	users int // attempts running or waiting
 }
 
 type strikes struct {
@@ -431,7 +446,7 @@ type strikes struct {
 }
 
 func newThrottle() *throttle {
-	return &throttle{now: time.Now, clients: map[string]*strikes{}}
+	return &throttle{now: time.Now, clients: map[string]*strikes{}, turns: map[string]*keyTurn{}}
 }
 
 // throttleKey is the client address, or for IPv6 its /64: one host
@@ -445,20 +460,45 @@ func throttleKey(client string) string {
 	return p.String()
 }
 
-// attempt runs check for key unless key must wait, and counts a failure.
-// It holds the lock throughout (check is a constant-time compare): parallel
-// guesses cannot slip past the limit. limited tells when this failure
-// reached it.
-func (t *throttle) attempt(key string, check func() bool) (ok bool, wait time.Duration, limited bool) {
+// attempt runs check for key unless key must wait, and counts a failure
+// when check reports one. The attempts of one key run one at a time, so
+// parallel guesses cannot slip past the limit; other keys are not held up
+// while check runs (an authenticator may do I/O). limited tells when this
+// failure reached the limit; err is ctx's when it ended while waiting.
+func (t *throttle) attempt(ctx context.Context, key string, check func() (failed bool)) (wait time.Duration, limited bool, err error) {
+	t.mu.Lock()
+	turn := t.turns[key]
+	if turn == nil {
+		turn = &keyTurn{ch: make(chan struct{}, 1)}
+		t.turns[key] = turn
+	}
+	turn.users++
+	t.mu.Unlock()
+	defer func() {
+		t.mu.Lock()
+		if turn.users--; turn.users == 0 {
+			delete(t.turns, key)
+		}
+		t.mu.Unlock()
+	}()
+	select {
+	case turn.ch <- struct{}{}:
+		defer func() { <-turn.ch }()
+	case <-ctx.Done():
+		return 0, false, ctx.Err()
+	}
+	t.mu.Lock()
+	wait = t.wait(key)
+	t.mu.Unlock()
+	if wait > 0 {
+		return wait, false, nil
+	}
+	if !check() {
+		return 0, false, nil
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if wait = t.wait(key); wait > 0 {
-		return false, wait, false
-	}
-	if check() {
-		return true, 0, false
-	}
-	return false, 0, t.fail(key)
+	return 0, t.fail(key), nil
 }
 
 // wait is how long key must wait before presenting credentials again.

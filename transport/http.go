@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/outlook-mcp/outlook-mcp/identity"
 )
 
 // Defaults of the HTTP bounds; each has a flag in main.go.
@@ -33,9 +35,13 @@ const (
 type HTTPConfig struct {
 	Addr string
 	// Token, when set, must be presented as "Authorization: Bearer <token>"
-	// on every MCP request. Required to listen beyond loopback, and then
-	// at least 32 characters.
-	Token  string
+	// on every MCP request (token mode, when Auth is nil). Required to
+	// listen beyond loopback in that mode, and then at least 32 characters.
+	Token string
+	// Auth authenticates every MCP request; nil means the token mode
+	// (TokenAuth(Token)). Any other authenticator may listen beyond
+	// loopback: it authenticates every request itself.
+	Auth   Authenticator
 	Logger *slog.Logger
 
 	// AllowedOrigins are the web origins (scheme://host[:port]) whose pages
@@ -94,10 +100,22 @@ func (cfg HTTPConfig) Check() error {
 	if _, err := NewGuard(cfg); err != nil {
 		return err
 	}
+	return cfg.checkAddr()
+}
+
+func (cfg HTTPConfig) checkAddr() error {
+	if cfg.Auth != nil {
+		_, _, err := net.SplitHostPort(cfg.Addr)
+		if err != nil {
+			return fmt.Errorf("--addr %q is not host:port: %v", cfg.Addr, err)
+		}
+		return nil
+	}
 	return CheckAddr(cfg.Addr, cfg.Token)
 }
 
-// CheckAddr refuses to listen beyond loopback without a long token.
+// CheckAddr refuses to listen beyond loopback without a long token, in the
+// token mode.
 func CheckAddr(addr, token string) error {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
@@ -133,9 +151,12 @@ func Handler(s *server.MCPServer, cfg HTTPConfig) (http.Handler, error) {
 	return h, err
 }
 
-// mount also installs the per-caller limit on s. A stateless streamable
-// HTTP request is a session of its own, so its caller is the client's
-// address; an SSE stream's is its session.
+// mount also installs the per-caller limit on s. The guard authenticates
+// every request and puts the identity in its context; tool handlers get it
+// from there. A stateless streamable HTTP request is a session of its own:
+// without a connection in its identity (token mode) its caller is the
+// client's address. An SSE session acts as the identity that opened it, and
+// without a connection its caller is the session.
 func mount(s *server.MCPServer, cfg HTTPConfig) (http.Handler, *server.SSEServer, *calls, error) {
 	cfg = cfg.withDefaults()
 	g, err := NewGuard(cfg)
@@ -143,19 +164,21 @@ func mount(s *server.MCPServer, cfg HTTPConfig) (http.Handler, *server.SSEServer
 		return nil, nil, nil, err
 	}
 	calls := newCalls(s, cfg.Logger)
-	callerFromAddr := func(ctx context.Context, r *http.Request) context.Context {
-		return WithCaller(ctx, Caller("addr:"+g.ClientAddr(r)))
+	fromRequest := func(ctx context.Context, r *http.Request) context.Context {
+		id, _ := identity.From(r.Context())
+		return withIdentity(ctx, id, Caller("addr:"+g.ClientAddr(r)))
 	}
+	bound := newSessions()
 	// mcp-go's own Host check would refuse the names of --allowed-hosts:
 	// the guard does that check instead.
-	streamable := server.NewStreamableHTTPServer(s, server.WithStateLess(true), server.WithHTTPContextFunc(callerFromAddr),
+	streamable := server.NewStreamableHTTPServer(s, server.WithStateLess(true), server.WithHTTPContextFunc(fromRequest),
 		server.WithDisableLocalhostProtection(true), server.WithStreamableHTTPLogger(cfg.Logger))
 	sse := server.NewSSEServer(s, server.WithKeepAlive(true),
-		server.WithSSEDisableLocalhostProtection(true), server.WithSessionIDGenerator(newSessionID))
+		server.WithSSEDisableLocalhostProtection(true), server.WithSessionIDGenerator(bound.generateID), server.WithSSEContextFunc(bound.context))
 	mux := http.NewServeMux()
 	mux.Handle("/mcp", g.Protect(streamable, true))
-	mux.Handle("/sse", g.Protect(sse.SSEHandler(), true))
-	mux.Handle("/message", g.Protect(sse.MessageHandler(), false))
+	mux.Handle("/sse", g.Protect(bound.open(sse.SSEHandler()), true))
+	mux.Handle("/message", g.Protect(bound.post(g, sse.MessageHandler()), false))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
 		_, _ = io.WriteString(w, "ok\n")

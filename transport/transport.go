@@ -73,7 +73,7 @@ func (w *slogWriter) Write(p []byte) (int, error) {
 // ServeHTTP listens on cfg.Addr until ctx ends, then shuts down gracefully.
 // ready, when not nil, receives the bound address (useful with port 0).
 func ServeHTTP(ctx context.Context, s *server.MCPServer, cfg HTTPConfig, ready func(addr string)) error {
-	if err := CheckAddr(cfg.Addr, cfg.Token); err != nil {
+	if err := cfg.checkAddr(); err != nil {
 		return err
 	}
 	cfg = cfg.withDefaults()
@@ -95,7 +95,7 @@ func ServeHTTP(ctx context.Context, s *server.MCPServer, cfg HTTPConfig, ready f
 	// Shutdown waits for every handler to return, and an SSE stream returns
 	// only when its client leaves: end the streams as shutdown begins.
 	srv.RegisterOnShutdown(sse.CloseSessions)
-	cfg.Logger.Info("listening", "addr", ln.Addr().String(), "mcp", "/mcp", "sse", "/sse", "auth", cfg.Token != "")
+	cfg.Logger.Info("listening", "addr", ln.Addr().String(), "mcp", "/mcp", "sse", "/sse", "auth", cfg.Auth != nil || cfg.Token != "")
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
