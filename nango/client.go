@@ -49,6 +49,8 @@ type Client struct {
 	host  string
 	mu    sync.Mutex
 	conns map[string]*Connection
+
+	connectLinks map[EndUser]reconnectLink // see ConnectLink; guarded by mu
 }
 
 var uuidV4 = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-4[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$`)
