@@ -10,6 +10,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 
+	"github.com/outlook-mcp/outlook-mcp/identity"
 	"github.com/outlook-mcp/outlook-mcp/nango"
 )
 
@@ -99,6 +100,9 @@ func (t Tool) call(ctx context.Context, deps Deps, all []Tool, req mcp.CallToolR
 	raw, err := rawArguments(req)
 	if err != nil {
 		return mcp.NewToolResultError(err.Error()), nil
+	}
+	if who, ok := identity.From(ctx); ok && who.Connection == "" && who.EndUser.ID != "" {
+		return t.notConnected(ctx, deps, who.EndUser), nil
 	}
 	id, err := deps.ConnectionID(ctx)
 	if err != nil {
