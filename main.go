@@ -27,6 +27,7 @@ import (
 
 	"github.com/outlook-mcp/outlook-mcp/extract"
 	"github.com/outlook-mcp/outlook-mcp/nango"
+	"github.com/outlook-mcp/outlook-mcp/oauth"
 	"github.com/outlook-mcp/outlook-mcp/prompts"
 	"github.com/outlook-mcp/outlook-mcp/sim"
 	"github.com/outlook-mcp/outlook-mcp/tools"
@@ -75,6 +76,7 @@ type options struct {
 	selection     tools.Selection
 	hide          bool // --hide-unavailable
 	http          transport.HTTPConfig
+	oauth         oauth.Config // --auth oauth
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -97,6 +99,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	fs.Int64Var(&o.http.MaxRequestBytes, "max-request-bytes", transport.DefaultMaxRequestBytes, "largest HTTP request body, in bytes")
 	fs.IntVar(&o.http.MaxSessions, "max-sessions", transport.DefaultMaxSessions, "most SSE streams open at once")
 	fs.DurationVar(&o.http.ShutdownGrace, "shutdown-grace", transport.DefaultShutdownGrace, "on shutdown, how long calls in flight may still run to their answer")
+	// --auth oauth: the server as an OAuth resource server (oauth/).
+	fs.StringVar(&o.oauth.PublicURL, "public-url", "", "the MCP endpoint as remote clients reach it, e.g. https://mcp.example.com/mcp: the OAuth resource and default audience")
+	fs.StringVar(&o.oauth.Issuer, "oauth-issuer", "", "the OAuth authorization server's issuer, e.g. https://login.microsoftonline.com/<tenant>/v2.0")
+	fs.StringVar(&o.oauth.Audience, "oauth-audience", "", "the audience access tokens must carry (default --public-url; Entra ID: the API's client id)")
+	fs.StringVar(&o.oauth.Scope, "oauth-scope", "", "scopes access tokens must carry, space or comma separated (default none)")
+	fs.StringVar(&o.oauth.Lookup, "connection-lookup", oauth.LookupTags, "how a signed-in user's Nango connection is found: tags (tag end_user_id = the token's --connection-claim) or template (--connection-template)")
+	fs.StringVar(&o.oauth.Claim, "connection-claim", "sub", "the token claim matched against the connection tag end_user_id (--connection-lookup tags)")
+	fs.StringVar(&o.oauth.Template, "connection-template", "{sub}", "the connection id made from token claims, e.g. {sub}, {email}, user-{oid} (--connection-lookup template)")
 	if err := defaultsFromEnv(fs, getenv); err != nil {
 		return fail(stderr, err)
 	}
@@ -119,6 +129,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	}{{"max-request-bytes", o.http.MaxRequestBytes}, {"max-sessions", int64(o.http.MaxSessions)}} {
 		if n.v < 1 { // 0 would mean the default to transport
 			return fail(stderr, fmt.Errorf("--%s must be at least 1, not %d", n.flag, n.v))
+		}
+	}
+	if o.oauth.Issuer != "" { // the lead's --auth oauth decides when the merge lands
+		if err := o.oauth.Check(); err != nil {
+			return fail(stderr, err)
 		}
 	}
 	if o.http.ShutdownGrace <= 0 {

@@ -410,3 +410,20 @@ func TestRunHTTPRefusesShortTokenBeyondLoopback(t *testing.T) {
 	assert.Contains(t, stderr, "OUTLOOK_MCP_TOKEN is too short")
 	assert.Contains(t, stderr, "openssl rand -hex 32")
 }
+
+func TestRunOAuthFlagsAreChecked(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		vars map[string]string
+		want string
+	}{
+		{[]string{"--sandbox", "--oauth-issuer", "https://login.example.com"}, nil, "--public-url is required"},
+		{[]string{"--sandbox", "--public-url", "https://mcp.example.com/mcp"}, map[string]string{"OUTLOOK_MCP_OAUTH_ISSUER": "login.example.com"}, "--oauth-issuer must be an https URL"},
+		{[]string{"--sandbox", "--oauth-issuer", "https://login.example.com", "--public-url", "https://mcp.example.com/mcp", "--connection-lookup", "email"}, nil, "--connection-lookup must be tags or template"},
+		{[]string{"--sandbox", "--oauth-issuer", "https://login.example.com", "--public-url", "https://mcp.example.com/mcp"}, map[string]string{"OUTLOOK_MCP_CONNECTION_LOOKUP": "template", "OUTLOOK_MCP_CONNECTION_TEMPLATE": "shared"}, "--connection-template must contain a claim"},
+	} {
+		code, _, stderr := runCmd(t, tc.args, tc.vars, "")
+		assert.Equal(t, 1, code, tc.args)
+		assert.Contains(t, stderr, tc.want, tc.args)
+	}
+}

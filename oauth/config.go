@@ -103,9 +103,6 @@ func (c *Config) Check() error {
 		if c.Claim != "" && !claimName.MatchString(c.Claim) {
 			errs = append(errs, fmt.Errorf("--connection-claim must be a claim name such as sub, email or oid, not %q", c.Claim))
 		}
-		if c.Nango == nil {
-			errs = append(errs, errors.New("--connection-lookup tags needs the Nango client"))
-		}
 	case LookupTemplate:
 		if err := checkTemplate(c.Template); err != nil {
 			errs = append(errs, err)

@@ -44,6 +44,9 @@ func New(cfg Config) (*Authenticator, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
+	if cfg.Lookup == LookupTags && cfg.Nango == nil {
+		return nil, errors.New("oauth: the tags lookup needs the Nango client")
+	}
 	u, _ := url.Parse(cfg.PublicURL) // checked
 	return &Authenticator{
 		cfg:      cfg,
