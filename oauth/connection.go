@@ -67,6 +67,10 @@ func (a *Authenticator) findConnection(ctx context.Context, userID string) (stri
 		return id, nil
 	}
 	v, err, _ := a.users.flight.Do(userID, func() (any, error) {
+		// Shared by every request of this user that waits on it: one
+		// client giving up must not fail the others.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), lookupTimeout)
+		defer cancel()
 		found, err := a.cfg.Nango.FindConnections(ctx, map[string]string{"end_user_id": userID})
 		if err != nil {
 			return "", err
@@ -85,6 +89,9 @@ func (a *Authenticator) findConnection(ctx context.Context, userID string) (stri
 	}
 	return v.(string), nil
 }
+
+// lookupTimeout bounds one tags lookup in Nango.
+const lookupTimeout = 15 * time.Second
 
 // userCache remembers tags lookups: found for minutes, not found briefly,
 // at most max users.

@@ -25,6 +25,7 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/outlook-mcp/outlook-mcp/identity"
+	"github.com/outlook-mcp/outlook-mcp/nango"
 )
 
 // Authenticator checks a request's access token and says who is calling
@@ -131,8 +132,12 @@ func (a *Authenticator) Authenticate(r *http.Request) (identity.Identity, *Refus
 	}
 	conn, err := a.findConnection(ctx, user.ID)
 	if err != nil {
-		a.cfg.Logger.WarnContext(ctx, "oauth: cannot look up the user's connection in Nango", "err", err)
-		return identity.Identity{}, &Refusal{Status: http.StatusServiceUnavailable, Message: "Your Outlook connection cannot be looked up right now (Nango did not answer). Try again shortly."}
+		hint := ""
+		if e, ok := nango.AsError(err); ok && e.Kind == nango.KindBadSecretKey {
+			hint = " (the server's Nango secret key needs the environment:connections:list permission)"
+		}
+		a.cfg.Logger.WarnContext(ctx, "oauth: cannot look up the user's connection in Nango"+hint, "err", err)
+		return identity.Identity{}, &Refusal{Status: http.StatusServiceUnavailable, Message: "Your Outlook connection cannot be looked up right now. Try again shortly; if it persists, tell the server's operator."}
 	}
 	who.Connection, who.EndUser = conn, user
 	return who, nil

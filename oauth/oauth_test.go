@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -368,6 +369,24 @@ func TestNangoDown(t *testing.T) {
 	require.NotNil(t, no)
 	assert.Equal(t, 503, no.Status)
 	assert.False(t, no.Failed)
+}
+
+func TestNangoKeyCannotList(t *testing.T) {
+	var logs strings.Builder
+	f := setup(t, func(c *Config, _ *testIssuer) { c.Logger = slog.New(slog.NewTextHandler(&logs, nil)) })
+	deny := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(403)
+		w.Write([]byte(`{"error":{"code":"forbidden","message":"Insufficient scope. Required: environment:connections:list"}}`))
+	}))
+	t.Cleanup(deny.Close)
+	nc, err := nango.New(nango.Config{Host: deny.URL, SecretKey: sim.DefaultSecretKey, IntegrationID: "outlook"})
+	require.NoError(t, err)
+	f.auth.cfg.Nango = nc
+	_, no := f.authenticate(f.token(t, nil))
+	require.NotNil(t, no)
+	assert.Equal(t, 503, no.Status)
+	assert.NotContains(t, no.Message, "environment:", "the user is not told the operator's business")
+	assert.Contains(t, logs.String(), "environment:connections:list", "the operator is")
 }
 
 func TestTemplate(t *testing.T) {
