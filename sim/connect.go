@@ -74,37 +74,48 @@ func (s *Sim) serveConnections(w http.ResponseWriter, r *http.Request) {
 		(&nangoError{status: 400, code: "invalid_query_params", issues: issues}).write(w)
 		return
 	}
+	list := []any{}
+	// Every connection's simulator lists itself: more connections, more entries.
+	for _, c := range []*Sim{s} {
+		if entry, ok := c.listing(q); ok {
+			list = append(list, entry)
+		}
+	}
+	writeJSON(w, 200, "application/json; charset=utf-8", map[string]any{"connections": list})
+}
+
+// listing is the connection as GET /connections lists it, if it matches
+// the query's filters.
+func (s *Sim) listing(q url.Values) (map[string]any, bool) {
 	tags := s.connectionTags()
-	match := q.Get("endUserId") == "" && q.Get("endUserOrganizationId") == "" // no end_user record: tags-only
+	if q.Get("endUserId") != "" || q.Get("endUserOrganizationId") != "" {
+		return nil, false // no end_user record: connections here are tags-only
+	}
 	if ids := q.Get("integrationId"); ids != "" && !slices.Contains(strings.Split(ids, ","), s.opts.IntegrationID) {
-		match = false
+		return nil, false
 	}
 	if id := q.Get("connectionId"); id != "" && id != s.opts.ConnectionID {
-		match = false
+		return nil, false
 	}
 	if search := q.Get("search"); search != "" && !strings.Contains(s.opts.ConnectionID, search) {
-		match = false
+		return nil, false
 	}
 	for k, v := range q {
 		if name, ok := strings.CutPrefix(k, "tags["); ok && tags[strings.TrimSuffix(name, "]")] != v[0] {
-			match = false
+			return nil, false
 		}
 	}
-	list := []any{}
-	if match {
-		list = append(list, map[string]any{
-			"id":                  48213,
-			"connection_id":       s.opts.ConnectionID,
-			"provider_config_key": s.opts.IntegrationID,
-			"provider":            "microsoft",
-			"errors":              []any{},
-			"end_user":            nil,
-			"tags":                tags,
-			"metadata":            nil,
-			"created":             jsISO(s.now().AddDate(0, 0, -41).Truncate(time.Hour)),
-		})
-	}
-	writeJSON(w, 200, "application/json; charset=utf-8", map[string]any{"connections": list})
+	return map[string]any{
+		"id":                  48213,
+		"connection_id":       s.opts.ConnectionID,
+		"provider_config_key": s.opts.IntegrationID,
+		"provider":            "microsoft",
+		"errors":              []any{},
+		"end_user":            nil,
+		"tags":                tags,
+		"metadata":            nil,
+		"created":             jsISO(s.now().AddDate(0, 0, -41).Truncate(time.Hour)),
+	}, true
 }
 
 // serveConnectSession is POST /connect/sessions: a link where an end user
