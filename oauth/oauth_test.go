@@ -488,3 +488,35 @@ func TestConfigCheck(t *testing.T) {
 	local.PublicURL, local.Issuer = "http://127.0.0.1:8080/mcp", "http://localhost:9000"
 	assert.NoError(t, local.Check(), "http on loopback, for development")
 }
+
+func TestConcurrentLookupsOfOneUserShareOneRequest(t *testing.T) {
+	f := setup(t)
+	f.sim.SetConnectionTags(map[string]string{"end_user_id": "alice-sub"})
+	tok := f.token(t, nil)
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			who, no := f.authenticate(tok)
+			assert.Nil(t, no)
+			assert.Equal(t, "sandbox", who.Connection)
+		}()
+	}
+	wg.Wait()
+	assert.LessOrEqual(t, countPath(f.sim, "/connections"), 2, "waiting requests share the lookup")
+}
+
+func TestUserCacheIsBounded(t *testing.T) {
+	c := &clock{t: time.Now()}
+	cache := newUserCache(3, c.now)
+	for i := range 10 {
+		cache.put(fmt.Sprint("user-", i), "conn", time.Minute)
+		assert.LessOrEqual(t, len(cache.entries), 3)
+	}
+	_, ok := cache.get("user-9")
+	assert.True(t, ok, "the newest answer is kept")
+	c.add(2 * time.Minute)
+	_, ok = cache.get("user-9")
+	assert.False(t, ok, "expired")
+}
