@@ -131,7 +131,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			return fail(stderr, fmt.Errorf("--%s must be at least 1, not %d", n.flag, n.v))
 		}
 	}
-	if o.oauth.Issuer != "" { // the lead's --auth oauth decides when the merge lands
+	if o.oauth.Issuer != "" { // oauth mode is configured
 		if err := o.oauth.Check(); err != nil {
 			return fail(stderr, err)
 		}
