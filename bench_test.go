@@ -28,7 +28,7 @@ func benchmarkStart(b *testing.B, o options, env func(string) string) {
 	logger := slog.New(slog.DiscardHandler)
 	b.ReportAllocs()
 	for b.Loop() {
-		s, err := newServer(o, env, logger)
+		s, _, err := newServer(o, env, logger)
 		if err != nil {
 			b.Fatal(err)
 		}

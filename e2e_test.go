@@ -164,7 +164,7 @@ func startHTTPServerWith(t *testing.T, st setup, cfg transport.HTTPConfig) *http
 	if o.auth == "nango" {
 		connection = ""
 	}
-	srv, err := buildServer(nango.Config{
+	srv, _, err := buildServer(nango.Config{
 		Host: "http://nango.test", SecretKey: key, IntegrationID: "outlook",
 		HTTPClient: s.Client(), Logger: logger, Backoff: time.Millisecond,
 	}, connection, o, logger)
@@ -1063,7 +1063,7 @@ func TestE2EHTTPRefusesOpenAddrWithoutToken(t *testing.T) {
 
 	s, err := sim.New(fixture(t), sim.Options{Now: func() time.Time { return testNow }})
 	require.NoError(t, err)
-	srv, err := buildServer(nango.Config{Host: "http://nango.test", SecretKey: sim.DefaultSecretKey, IntegrationID: "outlook", HTTPClient: s.Client()},
+	srv, _, err := buildServer(nango.Config{Host: "http://nango.test", SecretKey: sim.DefaultSecretKey, IntegrationID: "outlook", HTTPClient: s.Client()},
 		"sandbox", options{}, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
 	// Had it listened, it would serve until the context ends and return nil.

@@ -266,7 +266,7 @@ func TestNangoModeUnknownConnectionSpeaksOfTheCallersOwn(t *testing.T) {
 func TestE2ENangoModeBinary(t *testing.T) {
 	tokens := filepath.Join(t.TempDir(), "tokens")
 	require.NoError(t, os.WriteFile(tokens, []byte(serviceTokenForTests+" e2e\n"), 0o600))
-	srv := startBinary(t, []string{"OUTLOOK_MCP_AUTH=nango", "OUTLOOK_MCP_TOKENS_FILE=" + tokens})
+	srv := startBinary(t, []string{"OUTLOOK_MCP_AUTH=nango", "OUTLOOK_MCP_TOKENS_FILE=" + tokens}, "--sandbox")
 	merge := func(a, b map[string]string) map[string]string {
 		out := maps.Clone(a)
 		maps.Copy(out, b)

@@ -15,6 +15,8 @@ import (
 	"io"
 	"log"
 	"log/slog"
+	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -26,7 +28,9 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/outlook-mcp/outlook-mcp/extract"
+	"github.com/outlook-mcp/outlook-mcp/identity"
 	"github.com/outlook-mcp/outlook-mcp/nango"
+	"github.com/outlook-mcp/outlook-mcp/oauth"
 	"github.com/outlook-mcp/outlook-mcp/prompts"
 	"github.com/outlook-mcp/outlook-mcp/sim"
 	"github.com/outlook-mcp/outlook-mcp/tools"
@@ -75,8 +79,9 @@ type options struct {
 	selection     tools.Selection
 	hide          bool // --hide-unavailable
 	http          transport.HTTPConfig
-	auth          string // --auth: token or nango
-	tokensFile    string // --tokens-file, for --auth nango
+	auth          string       // --auth: token, nango or oauth
+	tokensFile    string       // --tokens-file, for --auth nango
+	oauth         oauth.Config // --auth oauth
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -100,8 +105,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	fs.IntVar(&o.http.MaxSessions, "max-sessions", transport.DefaultMaxSessions, "most SSE streams open at once")
 	fs.DurationVar(&o.http.ShutdownGrace, "shutdown-grace", transport.DefaultShutdownGrace, "on shutdown, how long calls in flight may still run to their answer")
 	// Who calls over HTTP, and on which connection (README: Deploy for a team).
-	fs.StringVar(&o.auth, "auth", "token", "how HTTP requests are authenticated: token (the bearer OUTLOOK_MCP_TOKEN, the one connection NANGO_CONNECTION_ID) or nango (Authorization: Bearer <Nango secret key or service token>, and a connection-id header naming the user's connection)")
+	fs.StringVar(&o.auth, "auth", "token", "how HTTP requests are authenticated: token (the bearer OUTLOOK_MCP_TOKEN, the one connection NANGO_CONNECTION_ID), nango (Authorization: Bearer <Nango secret key or service token>, and a connection-id header naming the user's connection) or oauth (access tokens of an OAuth authorization server: --public-url, --oauth-issuer)")
 	fs.StringVar(&o.tokensFile, "tokens-file", "", "with --auth nango: a file of service tokens accepted besides the Nango secret key, one per line, each optionally followed by a label")
+	// --auth oauth: the server as an OAuth resource server (oauth/).
+	fs.StringVar(&o.oauth.PublicURL, "public-url", "", "the MCP endpoint as remote clients reach it, e.g. https://mcp.example.com/mcp: the OAuth resource and default audience")
+	fs.StringVar(&o.oauth.Issuer, "oauth-issuer", "", "the OAuth authorization server's issuer, e.g. https://login.microsoftonline.com/<tenant>/v2.0")
+	fs.StringVar(&o.oauth.Audience, "oauth-audience", "", "the audience access tokens must carry (default --public-url; Entra ID: the API's client id)")
+	fs.StringVar(&o.oauth.Scope, "oauth-scope", "", "scopes access tokens must carry, space or comma separated (default none)")
+	fs.StringVar(&o.oauth.Lookup, "connection-lookup", oauth.LookupTags, "how a signed-in user's Nango connection is found: tags (tag end_user_id = the token's --connection-claim) or template (--connection-template)")
+	fs.StringVar(&o.oauth.Claim, "connection-claim", "sub", "the token claim matched against the connection tag end_user_id (--connection-lookup tags)")
+	fs.StringVar(&o.oauth.Template, "connection-template", "{sub}", "the connection id made from token claims, e.g. {sub}, {email}, user-{oid} (--connection-lookup template)")
 	if err := defaultsFromEnv(fs, getenv); err != nil {
 		return fail(stderr, err)
 	}
@@ -151,9 +164,28 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	defer log.SetFlags(log.Flags())
 	log.SetOutput(transport.LogWriter(logger))
 	log.SetFlags(0)
-	s, err := newServer(o, getenv, logger)
+	s, client, err := newServer(o, getenv, logger)
 	if err != nil {
 		return fail(stderr, err)
+	}
+	if o.auth == "oauth" {
+		// Signed-in users are looked up in, and onboarded through, Nango.
+		o.oauth.Nango, o.oauth.Logger = client, logger
+		auth, err := oauth.New(o.oauth)
+		if err != nil {
+			return fail(stderr, err)
+		}
+		o.http.Auth = transport.AuthenticatorFunc(func(r *http.Request) (identity.Identity, *transport.AuthError) {
+			id, no := auth.Authenticate(r)
+			if no != nil {
+				return id, &transport.AuthError{Status: no.Status, Message: no.Message, Challenge: no.Challenge, Guess: no.Failed}
+			}
+			return id, nil
+		})
+		o.http.Public = map[string]http.Handler{}
+		for _, path := range auth.MetadataPaths() {
+			o.http.Public[path] = auth.MetadataHandler()
+		}
 	}
 	if f, ok := stdin.(*os.File); ok && o.transport == "stdio" && isTerminal(f) {
 		// A person ran it by hand: say what it is waiting for.
@@ -182,8 +214,26 @@ func (o *options) authentication(getenv func(string) string) error {
 		}
 		return nil
 	case "nango":
+	case "oauth":
+		switch {
+		case o.transport != "http":
+			return errors.New("--auth oauth is for --transport http, where remote clients sign their users in; over stdio the server serves NANGO_CONNECTION_ID")
+		case token != "":
+			return errors.New("OUTLOOK_MCP_TOKEN is for --auth token; with --auth oauth clients send access tokens of --oauth-issuer: unset it")
+		case o.tokensFile != "":
+			return errors.New("--tokens-file (OUTLOOK_MCP_TOKENS_FILE) is for --auth nango; with --auth oauth clients send access tokens of --oauth-issuer")
+		}
+		if err := o.oauth.Check(); err != nil {
+			return err
+		}
+		// Clients reach the server by the public URL's name, through a
+		// reverse proxy that forwards it.
+		if u, err := url.Parse(o.oauth.PublicURL); err == nil && u.Hostname() != "" {
+			o.http.AllowedHosts = append(o.http.AllowedHosts, u.Hostname())
+		}
+		return nil // the authenticator needs the Nango client: see run
 	default:
-		return fmt.Errorf("--auth must be token or nango, not %q", o.auth)
+		return fmt.Errorf("--auth must be token, nango or oauth, not %q", o.auth)
 	}
 	switch {
 	case o.transport != "http":
@@ -209,6 +259,11 @@ func (o *options) authentication(getenv func(string) string) error {
 	return nil
 }
 
+// oneConnection tells whether the server serves the one connection of
+// NANGO_CONNECTION_ID (stdio, --auth token), rather than the one each
+// request's authentication names.
+func (o *options) oneConnection() bool { return o.auth != "nango" && o.auth != "oauth" }
+
 func fail(stderr io.Writer, err error) int {
 	fmt.Fprintln(stderr, "outlook-mcp:", err)
 	return 1
@@ -216,7 +271,7 @@ func fail(stderr io.Writer, err error) int {
 
 // newServer builds the MCP server from configuration. It makes no network
 // call: start-up stays fast and works offline.
-func newServer(o options, getenv func(string) string, logger *slog.Logger) (*server.MCPServer, error) {
+func newServer(o options, getenv func(string) string, logger *slog.Logger) (*server.MCPServer, *nango.Client, error) {
 	cfg := nango.Config{
 		Host:          getenv("NANGO_HOST"),
 		SecretKey:     getenv("NANGO_SECRET_KEY"),
@@ -224,10 +279,10 @@ func newServer(o options, getenv func(string) string, logger *slog.Logger) (*ser
 		Logger:        logger,
 	}
 	connectionID := getenv("NANGO_CONNECTION_ID")
-	if o.auth == "nango" {
+	if !o.oneConnection() {
 		// Every request names its connection: none is served by default.
 		if connectionID != "" {
-			return nil, errors.New("NANGO_CONNECTION_ID is set, but with --auth nango each request names its connection (header connection-id): unset it, or use --auth token to serve that one connection")
+			return nil, nil, errors.New("NANGO_CONNECTION_ID is set, but with --auth " + o.auth + " each request names its own connection: unset it, or use --auth token to serve that one connection")
 		}
 	}
 	if o.sandbox {
@@ -236,19 +291,19 @@ func newServer(o options, getenv func(string) string, logger *slog.Logger) (*ser
 			Scopes:        list(o.sandboxScopes),
 		})
 		if err != nil {
-			return nil, fmt.Errorf("sandbox: %w", err)
+			return nil, nil, fmt.Errorf("sandbox: %w", err)
 		}
 		cfg.Host, cfg.SecretKey, cfg.HTTPClient = "http://nango.sandbox", sim.DefaultSecretKey, simulator.Client()
-		if o.auth != "nango" {
+		if o.oneConnection() {
 			connectionID = "sandbox"
 		}
 		logger.Info("sandbox mode: simulated Nango and mailbox, nothing leaves this process", "scopes", o.sandboxScopes)
 	} else {
 		if cfg.SecretKey == "" {
-			return nil, errors.New("NANGO_SECRET_KEY is not set: set it to your Nango environment's secret key (or try --sandbox)")
+			return nil, nil, errors.New("NANGO_SECRET_KEY is not set: set it to your Nango environment's secret key (or try --sandbox)")
 		}
-		if connectionID == "" && o.auth != "nango" {
-			return nil, errors.New("NANGO_CONNECTION_ID is not set: set it to the id of the user's Outlook connection in Nango (or try --sandbox)")
+		if connectionID == "" && o.oneConnection() {
+			return nil, nil, errors.New("NANGO_CONNECTION_ID is not set: set it to the id of the user's Outlook connection in Nango (or try --sandbox)")
 		}
 	}
 	return buildServer(cfg, connectionID, o, logger)
@@ -256,14 +311,14 @@ func newServer(o options, getenv func(string) string, logger *slog.Logger) (*ser
 
 // buildServer wires the Nango client, the selected tools and the prompts
 // those tools support into an MCP server.
-func buildServer(cfg nango.Config, connectionID string, o options, logger *slog.Logger) (*server.MCPServer, error) {
+func buildServer(cfg nango.Config, connectionID string, o options, logger *slog.Logger) (*server.MCPServer, *nango.Client, error) {
 	selected, err := tools.Select(tools.All(), o.selection)
 	if err != nil {
-		return nil, fmt.Errorf("--toolsets/--tools: %w", err)
+		return nil, nil, fmt.Errorf("--toolsets/--tools: %w", err)
 	}
 	client, err := nango.New(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("NANGO_SECRET_KEY/NANGO_HOST: %w", err)
+		return nil, nil, fmt.Errorf("NANGO_SECRET_KEY/NANGO_HOST: %w", err)
 	}
 	deps := tools.Deps{
 		Nango:             client,
@@ -283,7 +338,7 @@ func buildServer(cfg nango.Config, connectionID string, o options, logger *slog.
 			return deps.Usable(ctx, selected)
 		}))(s)
 	}
-	return s, nil
+	return s, client, nil
 }
 
 // list splits a comma- or space-separated flag value.

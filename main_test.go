@@ -261,7 +261,7 @@ func TestLiveOutlook(t *testing.T) {
 		t.Skip("set NANGO_SECRET_KEY and NANGO_CONNECTION_ID (and NANGO_INTEGRATION_ID, NANGO_HOST if not the defaults) to run against a real mailbox")
 	}
 	logs := &syncBuffer{}
-	srv, err := newServer(options{}, os.Getenv, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	srv, _, err := newServer(options{}, os.Getenv, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	require.NoError(t, err)
 	c, err := client.NewInProcessClient(srv)
 	require.NoError(t, err)
@@ -424,8 +424,8 @@ func TestRunAuthSettings(t *testing.T) {
 		env  map[string]string
 		says string
 	}{
-		{"unknown mode", []string{"--auth", "oauth2"}, nil, `--auth must be token or nango, not "oauth2"`},
-		{"unknown mode from the environment", nil, map[string]string{"OUTLOOK_MCP_AUTH": "basic"}, `--auth must be token or nango, not "basic"`},
+		{"unknown mode", []string{"--auth", "oauth2"}, nil, `--auth must be token, nango or oauth, not "oauth2"`},
+		{"unknown mode from the environment", nil, map[string]string{"OUTLOOK_MCP_AUTH": "basic"}, `--auth must be token, nango or oauth, not "basic"`},
 		{"nango over stdio", []string{"--auth", "nango"}, nango, "--auth nango is for --transport http"},
 		{"nango with the static token", []string{"--transport", "http", "--auth", "nango"}, map[string]string{"NANGO_SECRET_KEY": unknownKey, "OUTLOOK_MCP_TOKEN": strings.Repeat("t", 32)}, "OUTLOOK_MCP_TOKEN is for --auth token"},
 		{"tokens file in token mode", []string{"--tokens-file", tokens}, nil, "--tokens-file (OUTLOOK_MCP_TOKENS_FILE) is for --auth nango"},
@@ -448,6 +448,22 @@ func TestRunNangoModeNeedsNoConnectionAndMayListenBeyondLoopback(t *testing.T) {
 	o.auth, o.transport, o.http.Addr = "nango", "http", "0.0.0.0:8080"
 	require.NoError(t, o.authentication(getenv(map[string]string{"NANGO_SECRET_KEY": unknownKey})))
 	assert.NoError(t, o.http.Check())
-	_, err := newServer(o, getenv(map[string]string{"NANGO_SECRET_KEY": unknownKey}), slog.New(slog.DiscardHandler))
+	_, _, err := newServer(o, getenv(map[string]string{"NANGO_SECRET_KEY": unknownKey}), slog.New(slog.DiscardHandler))
 	assert.NoError(t, err)
+}
+func TestRunOAuthFlagsAreChecked(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		vars map[string]string
+		want string
+	}{
+		{[]string{"--sandbox", "--transport", "http", "--auth", "oauth", "--oauth-issuer", "https://login.example.com"}, nil, "--public-url is required"},
+		{[]string{"--sandbox", "--transport", "http", "--auth", "oauth", "--public-url", "https://mcp.example.com/mcp"}, map[string]string{"OUTLOOK_MCP_OAUTH_ISSUER": "login.example.com"}, "--oauth-issuer must be an https URL"},
+		{[]string{"--sandbox", "--transport", "http", "--auth", "oauth", "--oauth-issuer", "https://login.example.com", "--public-url", "https://mcp.example.com/mcp", "--connection-lookup", "email"}, nil, "--connection-lookup must be tags or template"},
+		{[]string{"--sandbox", "--transport", "http", "--auth", "oauth", "--oauth-issuer", "https://login.example.com", "--public-url", "https://mcp.example.com/mcp"}, map[string]string{"OUTLOOK_MCP_CONNECTION_LOOKUP": "template", "OUTLOOK_MCP_CONNECTION_TEMPLATE": "shared"}, "--connection-template must contain a claim"},
+	} {
+		code, _, stderr := runCmd(t, tc.args, tc.vars, "")
+		assert.Equal(t, 1, code, tc.args)
+		assert.Contains(t, stderr, tc.want, tc.args)
+	}
 }

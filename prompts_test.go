@@ -33,7 +33,7 @@ func TestServerOffersThePromptsItsToolsSupport(t *testing.T) {
 			if o.sandboxScopes == "" {
 				o.sandboxScopes = "User.Read Mail.ReadWrite Mail.Send Calendars.ReadWrite Calendars.ReadWrite.Shared Contacts.ReadWrite People.Read MailboxSettings.ReadWrite"
 			}
-			srv, err := newServer(o, getenv(nil), slog.New(slog.DiscardHandler))
+			srv, _, err := newServer(o, getenv(nil), slog.New(slog.DiscardHandler))
 			require.NoError(t, err)
 			c, err := client.NewInProcessClient(srv)
 			require.NoError(t, err)

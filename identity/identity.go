@@ -18,6 +18,17 @@ type Identity struct {
 	// Integration is that connection's Nango integration (provider config
 	// key); "" means the server's configured one.
 	Integration string
+	// EndUser is the signed-in person (oauth mode) as Nango tags their
+	// connections. With Connection "" they have none yet, and tools answer
+	// with a Nango Connect link made for them.
+	EndUser EndUser
+}
+
+// EndUser is a person as a Nango Connect link tags the connection it makes
+// (end_user_id, end_user_email).
+type EndUser struct {
+	ID    string
+	Email string // "" when the token names none
 }
 
 type key struct{}

@@ -61,6 +61,8 @@ type Client struct {
 	mu    sync.Mutex
 	conns map[connKey]*list.Element // of *cached; the list is most recently used first
 	lru   list.List
+
+	connectLinks map[EndUser]reconnectLink // see ConnectLink; guarded by mu
 }
 
 type connKey struct{ integration, id string }

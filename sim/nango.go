@@ -96,6 +96,10 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveConnection(w, r, connectionPath(path))
 	case r.Method == http.MethodPost && path == "/connect/sessions/reconnect":
 		s.serveReconnect(w, r, body)
+	case r.Method == http.MethodGet && path == "/connections":
+		s.serveConnections(w, r)
+	case r.Method == http.MethodPost && path == "/connect/sessions":
+		s.serveConnectSession(w, r, body)
 	default:
 		(&nangoError{status: 404, code: "not_found", message: fmt.Sprintf("Route %s %s does not exist", r.Method, path)}).write(w)
 	}
@@ -384,7 +388,7 @@ func (s *Sim) serveConnection(w http.ResponseWriter, r *http.Request, id string)
 		"provider":             "microsoft",
 		"errors":               errs,
 		"end_user":             nil,
-		"tags":                 map[string]any{},
+		"tags":                 s.connectionTags(),
 		"metadata":             nil,
 		"connection_config":    map[string]any{},
 		"webhook_url_override": nil,

@@ -108,6 +108,7 @@ type Sim struct {
 	requests    []Request
 	sent        []json.RawMessage
 	reconnects  []ReconnectRequest
+	connects    connects // connection tags and Connect sessions (connect.go)
 	inFlight    int
 	maxInFlight int
 	seq         int // numbers objects created at run time

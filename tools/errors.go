@@ -9,6 +9,7 @@ import (
 
 	"github.com/mark3labs/mcp-go/mcp"
 
+	"github.com/outlook-mcp/outlook-mcp/identity"
 	"github.com/outlook-mcp/outlook-mcp/nango"
 )
 
@@ -201,6 +202,18 @@ func (t Tool) missingScope(ctx context.Context, c *Call, need scopeNeed) *mcp.Ca
 		b.WriteString("\n" + need.hint)
 	}
 	return mcp.NewToolResultError(b.String())
+}
+
+// notConnected answers a signed-in user who has no Outlook connection yet
+// with a Nango Connect link made for them; once they connect, the server
+// finds the new connection by its tags.
+func (t Tool) notConnected(ctx context.Context, deps Deps, u identity.EndUser) *mcp.CallToolResult {
+	link, err := deps.Nango.ConnectLink(ctx, nango.EndUser{ID: u.ID, Email: u.Email})
+	if err != nil {
+		deps.Logger.WarnContext(ctx, "no Connect link for a user without a connection", "err", err)
+		return mcp.NewToolResultError(t.Name + ": no Outlook account is connected for you yet, and no link to connect one could be made right now. Try again in a minute; if it keeps failing, the server's operator must give the Nango secret key the environment:connect_sessions:write permission.")
+	}
+	return mcp.NewToolResultError(fmt.Sprintf("%s: no Outlook account is connected for you yet. Connect your Outlook account: %s, then try again.", t.Name, link))
 }
 
 func firstNonEmpty(s ...string) string {

@@ -104,6 +104,9 @@ func (t Tool) call(ctx context.Context, deps Deps, all []Tool, req mcp.CallToolR
 	if err != nil {
 		return mcp.NewToolResultError(err.Error()), nil
 	}
+	if who, ok := identity.From(ctx); ok && who.Connection == "" && who.EndUser.ID != "" {
+		return t.notConnected(ctx, deps, who.EndUser), nil
+	}
 	conn, named, release, err := deps.connection(ctx)
 	if err != nil {
 		return mcp.NewToolResultError(err.Error()), nil

@@ -40,8 +40,10 @@ func (f AuthenticatorFunc) Authenticate(r *http.Request) (identity.Identity, *Au
 // AuthError is a refused authentication, as the client will see it.
 type AuthError struct {
 	// Status is 400 (a malformed request, e.g. a missing connection-id),
-	// 401 (no or wrong credentials) or 403 (credentials that may not do
-	// this, e.g. an OAuth token without the required scope).
+	// 401 (no or wrong credentials), 403 (credentials that may not do
+	// this, e.g. an OAuth token without the required scope) or 503 (the
+	// credentials cannot be checked now: an issuer's keys or Nango did not
+	// answer; sent with Retry-After).
 	Status int
 	// Message says what to change, in words that name the header, flag or
 	// variable involved. Never a secret.

@@ -315,8 +315,11 @@ func (g *Guard) authenticate(w http.ResponseWriter, r *http.Request) (*http.Requ
 			w.Header().Set("WWW-Authenticate", refusal.Challenge)
 		}
 		code := refusal.Status
-		if code < 400 || code > 499 {
-			code = http.StatusUnauthorized // a refusal is never a success, nor the server's fault
+		switch {
+		case code == http.StatusServiceUnavailable:
+			w.Header().Set("Retry-After", "5") // the credentials could not be checked now
+		case code < 400 || code > 499:
+			code = http.StatusUnauthorized // a refusal is never a success
 		}
 		g.refuse(w, r, code, refusal.Message)
 		return nil, false

@@ -41,7 +41,11 @@ type HTTPConfig struct {
 	// Auth authenticates every MCP request; nil means the token mode
 	// (TokenAuth(Token)). Any other authenticator may listen beyond
 	// loopback: it authenticates every request itself.
-	Auth   Authenticator
+	Auth Authenticator
+	// Public are documents served to anyone, outside the guard, by path:
+	// the OAuth protected-resource metadata a client reads before it has
+	// a token.
+	Public map[string]http.Handler
 	Logger *slog.Logger
 
 	// AllowedOrigins are the web origins (scheme://host[:port]) whose pages
@@ -183,5 +187,8 @@ func mount(s *server.MCPServer, cfg HTTPConfig) (http.Handler, *server.SSEServer
 		w.Header().Set("Content-Type", "text/plain")
 		_, _ = io.WriteString(w, "ok\n")
 	})
+	for path, h := range cfg.Public {
+		mux.Handle(path, h)
+	}
 	return mux, sse, calls, nil
 }
