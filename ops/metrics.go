@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"sync"
 
 	"github.com/mark3labs/mcp-go/server"
 	"github.com/prometheus/client_golang/prometheus"
@@ -26,6 +27,8 @@ type metrics struct {
 	retries   *prometheus.CounterVec
 	retryWait *prometheus.CounterVec
 	sessions  prometheus.Gauge
+
+	runtime sync.Once // registers the Go and process collectors
 }
 
 func newMetrics() *metrics {
@@ -57,8 +60,7 @@ func newMetrics() *metrics {
 			Help: "MCP sessions open: SSE streams, or the stdio session.",
 		}),
 	}
-	m.reg.MustRegister(m.calls, m.latency, m.upstream, m.retries, m.retryWait, m.sessions,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.reg.MustRegister(m.calls, m.latency, m.upstream, m.retries, m.retryWait, m.sessions)
 	return m
 }
 
@@ -105,6 +107,15 @@ func (m *metrics) watch(s *server.MCPServer, client *nango.Client) {
 	}, func() float64 { return float64(client.CachedConnections()) }))
 }
 
+// handler serves the registry. The Go and process collectors join it at the
+// first scrape: building them costs more than the rest of start-up's
+// metrics (0.1 ms), which a server nobody scrapes need not pay.
 func (m *metrics) handler() http.Handler {
-	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+	h := promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		m.runtime.Do(func() {
+			m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		})
+		h.ServeHTTP(w, r)
+	})
 }
