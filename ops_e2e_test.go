@@ -220,6 +220,27 @@ func TestRunMetricsAddr(t *testing.T) {
 	}
 }
 
+func TestRunAuditsToStderrByDefault(t *testing.T) {
+	in := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"pipe","version":"0"}}}
+{"jsonrpc":"2.0","method":"notifications/initialized"}
+{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"get_profile","arguments":{}}}
+`
+	code, stdout, stderr := runCmd(t, []string{"--sandbox"}, nil, in)
+	require.Equal(t, 0, code, stderr)
+	assert.NotContains(t, stdout, `"outcome"`, "stdout is the protocol's alone")
+	var audit []string
+	for line := range strings.Lines(stderr) {
+		if strings.HasPrefix(line, "{") {
+			audit = append(audit, line)
+		}
+	}
+	require.Len(t, audit, 1, stderr)
+	l := auditLines(t, audit[0])[0]
+	assert.Equal(t, "get_profile", l["tool"])
+	assert.Equal(t, "ok", l["outcome"])
+	assert.Equal(t, "sandbox", l["connection"])
+}
+
 func TestRunMetricsAddrBeyondLoopbackNeedsTheToken(t *testing.T) {
 	code, _, stderr := runCmd(t, []string{"--sandbox", "--metrics-addr", "0.0.0.0:9464"}, nil, "")
 	assert.Equal(t, 1, code)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -131,4 +132,20 @@ func TestAPanicIsRecordedAsAnInternalError(t *testing.T) {
 	_, err := h.client.CallTool(context.Background(), mcp.CallToolRequest{Params: mcp.CallToolParams{Name: "boom"}})
 	require.Error(t, err, "a JSON-RPC internal error")
 	assert.Equal(t, OutcomeInternalError, recs.last(t).Outcome)
+}
+
+func TestACallTheTransportRefusesIsRecordedAsRejected(t *testing.T) {
+	recs, opts := observed()
+	h := newHarness(t, opts...)
+	// What transport's per-client limit does to a call beyond it.
+	server.WithToolHandlerMiddleware(func(server.ToolHandlerFunc) server.ToolHandlerFunc {
+		return func(context.Context, mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			return mcp.NewToolResultError("too many calls at once from this client"), nil
+		}
+	})(h.server)
+	h.fails("search_mail", nil)
+	rec := recs.last(t)
+	assert.Equal(t, OutcomeRejected, rec.Outcome)
+	assert.Equal(t, "search_mail", rec.Tool)
+	assert.Empty(t, h.graph("/"), "nothing reached Graph")
 }
