@@ -2,6 +2,7 @@ package ops_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -10,7 +11,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,28 +25,10 @@ import (
 	"github.com/outlook-mcp/outlook-mcp/tools"
 )
 
-// syncBuffer collects audit lines written from many calls.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 type bench struct {
 	sim      *sim.Sim
 	obs      *ops.Observer
-	audit    *syncBuffer
+	audit    *bytes.Buffer // written before each call answers
 	client   *client.Client
 	nango    *nango.Client
 	nangoKey string
@@ -64,7 +46,7 @@ func newBench(t *testing.T, serverKey string) *bench {
 	}
 	nc, err := nango.New(nango.Config{Host: "https://nango.test", SecretKey: serverKey, IntegrationID: "outlook", HTTPClient: s.Client(), Backoff: time.Millisecond})
 	require.NoError(t, err)
-	b := &bench{sim: s, audit: &syncBuffer{}, nango: nc, nangoKey: serverKey}
+	b := &bench{sim: s, audit: &bytes.Buffer{}, nango: nc, nangoKey: serverKey}
 	b.obs = ops.New(b.audit, nil)
 	srv := tools.NewServer("test", tools.Deps{
 		Nango:        nc,

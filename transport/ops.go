@@ -3,7 +3,6 @@ package transport
 import (
 	"context"
 	"io"
-	"log"
 	"net"
 	"net/http"
 	"time"
@@ -52,13 +51,7 @@ func StartOps(ctx context.Context, addr string, ops Ops, cfg HTTPConfig) (bound 
 	if err != nil {
 		return "", nil, err
 	}
-	srv := &http.Server{
-		Handler:           mux,
-		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
-		ReadTimeout:       cfg.ReadTimeout,
-		IdleTimeout:       cfg.IdleTimeout,
-		ErrorLog:          log.New(&slogWriter{cfg.Logger}, "", 0),
-	}
+	srv := newHTTPServer(mux, cfg)
 	cfg.Logger.Info("metrics listening", "addr", ln.Addr().String(), "metrics", "/metrics", "auth", cfg.Token != "")
 	errc := make(chan error, 1)
 	go func() {
