@@ -52,8 +52,8 @@ func NewServer(version string, deps Deps, tools []Tool) *server.MCPServer {
 		server.WithRecovery(),
 	}
 	if deps.Observe != nil {
-		// Before any other middleware, the transport's limits included,
-		// so that it also sees the calls they refuse.
+		// Outside every middleware but the recovery, the transport's
+		// limits included, so that it also sees the calls they refuse.
 		opts = append(opts, server.WithToolHandlerMiddleware(deps.observe))
 	}
 	opts = append(opts, server.WithLogger(deps.Logger))
