@@ -3,12 +3,16 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"testing"
+
+	"github.com/outlook-mcp/outlook-mcp/ops"
 )
 
 // Start-up as a client sees it, without the process spawn: build the server
-// from configuration, then answer initialize and tools/list. The product
+// from configuration (the audit log and metrics included), then answer
+// initialize and tools/list. The product
 // (real Nango configuration, no network at start) and --sandbox (which also
 // loads the sample mailbox) are measured in the same run.
 
@@ -28,6 +32,7 @@ func benchmarkStart(b *testing.B, o options, env func(string) string) {
 	logger := slog.New(slog.DiscardHandler)
 	b.ReportAllocs()
 	for b.Loop() {
+		o.observer = ops.New(io.Discard, logger) // the audit log and metrics, as run makes them
 		s, _, err := newServer(o, env, logger)
 		if err != nil {
 			b.Fatal(err)

@@ -34,6 +34,7 @@ import (
 
 	"github.com/outlook-mcp/outlook-mcp/extract"
 	"github.com/outlook-mcp/outlook-mcp/nango"
+	"github.com/outlook-mcp/outlook-mcp/ops"
 	"github.com/outlook-mcp/outlook-mcp/sim"
 	"github.com/outlook-mcp/outlook-mcp/tools"
 	"github.com/outlook-mcp/outlook-mcp/transport"
@@ -128,6 +129,7 @@ type httpServer struct {
 	base     string // http://127.0.0.1:port
 	sim      *sim.Sim
 	logs     *syncBuffer
+	audit    *syncBuffer        // the audit log
 	shutdown func(t *testing.T) // ends ServeHTTP and checks it went gracefully; idempotent
 }
 
@@ -156,7 +158,8 @@ func startHTTPServerWith(t *testing.T, st setup, cfg transport.HTTPConfig) *http
 	logs := &syncBuffer{}
 	logger := slog.New(transport.RedactSessionIDs(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	key := cmp.Or(st.secretKey, sim.DefaultSecretKey)
-	var o options
+	audit := &syncBuffer{}
+	o := options{observer: ops.New(audit, logger)}
 	if st.server != nil {
 		st.server(&o)
 	}
@@ -169,6 +172,7 @@ func startHTTPServerWith(t *testing.T, st setup, cfg transport.HTTPConfig) *http
 		HTTPClient: s.Client(), Logger: logger, Backoff: time.Millisecond,
 	}, connection, o, logger)
 	require.NoError(t, err)
+	cfg.Ops = transport.Ops{Metrics: o.observer.Metrics(), Ready: o.observer.Ready()}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
@@ -207,7 +211,7 @@ func startHTTPServerWith(t *testing.T, st setup, cfg transport.HTTPConfig) *http
 		shutdown(t)
 		assert.NotContains(t, logs.String(), key, "the Nango secret key reached the logs")
 	})
-	return &httpServer{base: "http://" + addr, sim: s, logs: logs, shutdown: shutdown}
+	return &httpServer{base: "http://" + addr, sim: s, logs: logs, audit: audit, shutdown: shutdown}
 }
 
 // ---- two clients behind one interface ----

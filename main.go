@@ -31,6 +31,7 @@ import (
 	"github.com/outlook-mcp/outlook-mcp/identity"
 	"github.com/outlook-mcp/outlook-mcp/nango"
 	"github.com/outlook-mcp/outlook-mcp/oauth"
+	"github.com/outlook-mcp/outlook-mcp/ops"
 	"github.com/outlook-mcp/outlook-mcp/prompts"
 	"github.com/outlook-mcp/outlook-mcp/sim"
 	"github.com/outlook-mcp/outlook-mcp/tools"
@@ -79,9 +80,12 @@ type options struct {
 	selection     tools.Selection
 	hide          bool // --hide-unavailable
 	http          transport.HTTPConfig
-	auth          string       // --auth: token, nango or oauth
-	tokensFile    string       // --tokens-file, for --auth nango
-	oauth         oauth.Config // --auth oauth
+	auth          string        // --auth: token, nango or oauth
+	tokensFile    string        // --tokens-file, for --auth nango
+	oauth         oauth.Config  // --auth oauth
+	auditLog      string        // --audit-log; "" = stderr
+	metricsAddr   string        // --metrics-addr; "" = /metrics on the HTTP listener
+	observer      *ops.Observer // the audit log and metrics; nil = none
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -115,6 +119,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	fs.StringVar(&o.oauth.Lookup, "connection-lookup", oauth.LookupTags, "how a signed-in user's Nango connection is found: tags (tag end_user_id = the token's --connection-claim) or template (--connection-template)")
 	fs.StringVar(&o.oauth.Claim, "connection-claim", "sub", "the token claim matched against the connection tag end_user_id (--connection-lookup tags)")
 	fs.StringVar(&o.oauth.Template, "connection-template", "{sub}", "the connection id made from token claims, e.g. {sub}, {email}, user-{oid} (--connection-lookup template)")
+	fs.StringVar(&o.auditLog, "audit-log", "", "append the audit log (one JSON line per tool call) to this file instead of stderr")
+	fs.StringVar(&o.metricsAddr, "metrics-addr", "", "serve /metrics (and /readyz, /healthz) on this address, e.g. 127.0.0.1:9464, instead of on the HTTP listener")
 	if err := defaultsFromEnv(fs, getenv); err != nil {
 		return fail(stderr, err)
 	}
@@ -154,6 +160,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	default:
 		return fail(stderr, fmt.Errorf("--transport must be stdio or http, not %q", o.transport))
 	}
+	if o.metricsAddr != "" {
+		if err := transport.CheckAddr(o.metricsAddr, o.http.Token); err != nil {
+			return fail(stderr, fmt.Errorf("--metrics-addr: %w", err))
+		}
+	}
 	logger, err := newLogger(stderr, getenv("OUTLOOK_MCP_LOG_LEVEL"))
 	if err != nil {
 		return fail(stderr, err)
@@ -164,6 +175,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	defer log.SetFlags(log.Flags())
 	log.SetOutput(transport.LogWriter(logger))
 	log.SetFlags(0)
+	audit := stderr
+	if o.auditLog != "" {
+		f, err := os.OpenFile(o.auditLog, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+		if err != nil {
+			return fail(stderr, fmt.Errorf("--audit-log: %w", err))
+		}
+		defer f.Close()
+		audit = f
+	}
+	o.observer = ops.New(audit, logger)
 	s, client, err := newServer(o, getenv, logger)
 	if err != nil {
 		return fail(stderr, err)
@@ -187,6 +208,24 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			o.http.Public[path] = auth.MetadataHandler()
 		}
 	}
+	endpoints := transport.Ops{Metrics: o.observer.Metrics(), Ready: o.observer.Ready()}
+	if o.metricsAddr != "" {
+		opsCfg := o.http
+		opsCfg.Logger = logger
+		opsCtx, stopOps := context.WithCancel(ctx) // also when the server stops on an error
+		defer stopOps()
+		_, done, err := transport.StartOps(opsCtx, o.metricsAddr, endpoints, opsCfg)
+		if err != nil {
+			return fail(stderr, fmt.Errorf("--metrics-addr: %w", err))
+		}
+		go func() {
+			if err := <-done; err != nil {
+				logger.Error("the metrics listener stopped", "err", err)
+			}
+		}()
+		endpoints.Metrics = nil
+	}
+	o.http.Ops = endpoints
 	if f, ok := stdin.(*os.File); ok && o.transport == "stdio" && isTerminal(f) {
 		// A person ran it by hand: say what it is waiting for.
 		logger.Info("waiting for an MCP client on stdin/stdout: start it from an MCP client (README: MCP client configuration), or use --transport http")
@@ -326,7 +365,13 @@ func buildServer(cfg nango.Config, connectionID string, o options, logger *slog.
 		Logger:            logger,
 		HideUnavailable:   o.hide,
 	}
+	if o.observer != nil {
+		deps.Observe = o.observer.Observe
+	}
 	s := tools.NewServer(buildVersion(), deps, selected)
+	if o.observer != nil {
+		o.observer.Watch(s, client)
+	}
 	names := make([]string, len(selected))
 	for i, t := range selected {
 		names[i] = t.Name

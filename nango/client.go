@@ -230,6 +230,7 @@ func (c *Client) send(ctx context.Context, method, path string, header http.Head
 		return nil, nil, &Error{Source: FromNetwork, Kind: KindUnavailable, Message: "cannot reach Nango at " + c.host, Err: scrub(err), unsent: unsent}
 	}
 	defer resp.Body.Close()
+	traceAnswer(ctx, resp)
 	data, err := io.ReadAll(resp.Body)
 	if err != nil {
 		if ctx.Err() != nil {

@@ -112,6 +112,7 @@ func (c *Connection) Do(ctx context.Context, r Request, out any) error {
 		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
 			return e
 		}
+		traceRetry(ctx, e, wait)
 		timer := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():

@@ -14,67 +14,78 @@ import (
 )
 
 // failure turns a handler's error into what the model sees: a tool error
-// that says what happened and what to do next. Only faults that are neither
-// the model's, the user's nor an upstream service's become Go errors.
-func (t Tool) failure(ctx context.Context, c *Call, err error) (*mcp.CallToolResult, error) {
+// that says what happened and what to do next, and its Outcome for the audit
+// log and metrics. Only faults that are neither the model's, the user's nor
+// an upstream service's become Go errors.
+func (t Tool) failure(ctx context.Context, c *Call, err error) (*mcp.CallToolResult, Outcome, error) {
 	var in *inputError
 	if errors.As(err, &in) {
-		return mcp.NewToolResultError(in.Error()), nil
+		return mcp.NewToolResultError(in.Error()), OutcomeInputError, nil
 	}
 	var no *refusal
 	if errors.As(err, &no) {
-		return mcp.NewToolResultError(t.Name + ": " + no.msg), nil
+		return mcp.NewToolResultError(t.Name + ": " + no.msg), OutcomeRefused, nil
 	}
 	var missing *missingScopeError
 	if errors.As(err, &missing) {
-		return t.missingScope(ctx, c, missing.need), nil
+		return t.missingScope(ctx, c, missing.need), OutcomeMissingScope, nil
 	}
 	if e, ok := nango.AsError(err); (ok && e.Kind == nango.KindAmbiguous) || (!t.Hints.ReadOnly && ctx.Err() != nil) {
 		// A change stopped on its way (a deadline, a cancel between its
 		// steps, a 5xx after Graph began): "try again" could do it twice.
-		return mcp.NewToolResultError(t.Name + ": " + t.ambiguous()), nil
+		return mcp.NewToolResultError(t.Name + ": " + t.ambiguous()), OutcomeAmbiguous, nil
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
-		return mcp.NewToolResultError(fmt.Sprintf("%s timed out waiting for Outlook. Try again; if it keeps happening, narrow the request (smaller limit or date range).", t.Name)), nil
+		return mcp.NewToolResultError(fmt.Sprintf("%s timed out waiting for Outlook. Try again; if it keeps happening, narrow the request (smaller limit or date range).", t.Name)), OutcomeTimeout, nil
 	}
 	if errors.Is(err, context.Canceled) {
-		return mcp.NewToolResultError(t.Name + " was cancelled."), nil
+		return mcp.NewToolResultError(t.Name + " was cancelled."), OutcomeCancelled, nil
 	}
 	e, ok := nango.AsError(err)
 	if !ok {
-		return nil, err
+		return nil, OutcomeInternalError, err
 	}
 	if need := t.needOf(c); e.Kind == nango.KindAccessDenied && len(need.scopes) > 0 {
 		// Graph never says which scope is missing: reread what was granted.
 		if granted, rerr := c.Conn.RefreshScopes(ctx); rerr == nil {
 			c.Granted = granted
 			if !granted.HasAny(need.scopes...) {
-				return t.missingScope(ctx, c, need), nil
+				return t.missingScope(ctx, c, need), OutcomeMissingScope, nil
 			}
 		}
 	}
-	return mcp.NewToolResultError(t.describe(c, e)), nil
+	msg, outcome := t.describe(c, e)
+	return mcp.NewToolResultError(msg), outcome, nil
 }
 
-// describe says what went wrong and the next step, per kind of failure.
-func (t Tool) describe(c *Call, e *nango.Error) string {
+// describe says what went wrong and the next step, per kind of failure, and
+// the outcome that kind is counted as.
+func (t Tool) describe(c *Call, e *nango.Error) (string, Outcome) {
 	conn, integration := c.Conn.ID(), c.Conn.IntegrationID()
 	var msg string
+	outcome := OutcomeUpstreamError
 	switch k := e.Kind; {
 	case k == nango.KindBadSecretKey:
+		outcome = OutcomeConfigError
 		msg = fmt.Sprintf("Nango rejected the server's secret key (%s). The server's operator must set NANGO_SECRET_KEY to a valid secret key of the Nango environment that holds the connection, with the proxy permission.", e.Code)
 	case k == nango.KindUnknownIntegration && c.named:
+		outcome = OutcomeConnectionError
 		msg = fmt.Sprintf("Nango has no integration %q. Check the provider-config-key header your client sends (or send none, for the server's default integration).", integration)
 	case k == nango.KindUnknownIntegration:
+		outcome = OutcomeConfigError
 		msg = fmt.Sprintf("Nango has no integration %q. The server's operator must set NANGO_INTEGRATION_ID to the integration's id as shown in Nango (Integrations).", integration)
 	case k == nango.KindUnknownConnection && c.named:
 		// The caller named it: speak of their own connection only.
+		outcome = OutcomeConnectionError
 		msg = fmt.Sprintf("Nango has no connection %q in integration %q. Check the connection-id header your client sends, or connect the Outlook account in Nango first.", conn, integration)
 	case k == nango.KindUnknownConnection:
+		outcome = OutcomeConnectionError
 		msg = fmt.Sprintf("Nango has no connection %q in integration %q. Check NANGO_CONNECTION_ID, or connect the Outlook account in Nango first.", conn, integration)
 	case k == nango.KindReauthorize:
+		outcome = OutcomeConnectionError
 		msg = fmt.Sprintf("The Microsoft sign-in of connection %q has expired or was revoked (%s). The user must re-authorize the connection in Nango, then retry.", conn, firstNonEmpty(e.Message, e.Code))
 	case k == nango.KindRateLimited:
+		outcome = OutcomeThrottled
 		wait := math.Max(1, math.Ceil(e.RetryAfter.Seconds()))
 		who := "Outlook is throttling this mailbox"
 		if e.Source == nango.FromNango {
@@ -82,6 +93,7 @@ func (t Tool) describe(c *Call, e *nango.Error) string {
 		}
 		msg = fmt.Sprintf("%s. Nothing was done. Retry after %.0f s, and make fewer calls at once.", who, wait)
 	case k == nango.KindAccessDenied:
+		outcome = OutcomeAccessDenied
 		if t.WorkOrSchool {
 			// Graph gives a personal account the same 403 as a missing scope.
 			msg = fmt.Sprintf("Outlook denied access (%s: %s). %s works only for work or school (Microsoft 365) accounts: Graph refuses it to personal Microsoft accounts (outlook.com, hotmail.com, live.com). With a personal account, read your own calendar with list_events and ask the others for their availability.", e.Code, e.Message, t.Name)
@@ -97,10 +109,13 @@ func (t Tool) describe(c *Call, e *nango.Error) string {
 			msg = fmt.Sprintf("Outlook denied access (%s: %s). The connection's granted scopes (%s) include what %s needs, so the mailbox does not allow it (a shared or restricted mailbox, or an admin policy). Check the account, or re-authorize the connection.", e.Code, e.Message, c.Granted, t.Name)
 		}
 	case k == nango.KindNotFound:
+		outcome = OutcomeNotFound
 		msg = fmt.Sprintf("Not found (%s): the item or folder does not exist, was deleted, or its id is wrong. Ids are opaque: pass them back exactly as a tool returned them.", e.Message)
 	case k == nango.KindBadRequest:
+		outcome = OutcomeBadRequest
 		msg = fmt.Sprintf("Outlook rejected the request (%s: %s). Check the arguments.", e.Code, e.Message)
 	case k == nango.KindUnavailable:
+		outcome = OutcomeUnavailable
 		msg = fmt.Sprintf("Outlook or Nango is unavailable right now (%s). Retry in a minute.", firstNonEmpty(e.Code, e.Message, fmt.Sprint(e.Status)))
 	default:
 		msg = fmt.Sprintf("The call failed: %s.", e.Error())
@@ -108,7 +123,7 @@ func (t Tool) describe(c *Call, e *nango.Error) string {
 	if e.RequestID != "" {
 		msg += " (Graph request-id " + e.RequestID + ")"
 	}
-	return t.Name + ": " + msg
+	return t.Name + ": " + msg, outcome
 }
 
 // ambiguous is the answer to a change whose outcome is unknown: what

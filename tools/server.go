@@ -26,6 +26,9 @@ type Deps struct {
 	DefaultConnection string
 	Logger            *slog.Logger
 	Timeout           time.Duration // per call; default 60s
+	// Observe, when set, gets one record of every tool call once it has
+	// answered: the audit log and the metrics.
+	Observe func(context.Context, CallRecord)
 	// HideUnavailable leaves out of tools/list (and refuses) the tools whose
 	// scopes the connection was not granted, when the scopes are known.
 	HideUnavailable bool
@@ -51,8 +54,13 @@ func NewServer(version string, deps Deps, tools []Tool) *server.MCPServer {
 		server.WithToolCapabilities(false),
 		server.WithInstructions(instructions),
 		server.WithRecovery(),
-		server.WithLogger(deps.Logger),
 	}
+	if deps.Observe != nil {
+		// Outside every middleware but the recovery, the transport's
+		// limits included, so that it also sees the calls they refuse.
+		opts = append(opts, server.WithToolHandlerMiddleware(deps.observe))
+	}
+	opts = append(opts, server.WithLogger(deps.Logger))
 	if deps.HideUnavailable {
 		opts = append(opts, server.WithToolFilter(deps.onlyGranted(tools)))
 	}
@@ -92,42 +100,46 @@ func (t Tool) handler(deps Deps, all []Tool) server.ToolHandlerFunc {
 		ctx, cancel := context.WithTimeout(ctx, deps.Timeout)
 		defer cancel()
 		start := time.Now()
-		res, err := t.call(ctx, deps, all, req)
+		rec := recordOf(ctx)
+		rec.Outcome = OutcomeInternalError // unless call returns: a panic
+		res, err := t.call(ctx, deps, all, req, rec)
 		deps.Logger.DebugContext(ctx, "tool call", "tool", t.Name, "ms", time.Since(start).Milliseconds(),
-			"is_error", res != nil && res.IsError, "err", err)
+			"outcome", rec.Outcome, "err", err)
 		return res, err
 	}
 }
 
-func (t Tool) call(ctx context.Context, deps Deps, all []Tool, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+// call runs the tool and notes in rec the connection and the outcome.
+func (t Tool) call(ctx context.Context, deps Deps, all []Tool, req mcp.CallToolRequest, rec *CallRecord) (*mcp.CallToolResult, error) {
 	raw, err := rawArguments(req)
 	if err != nil {
-		return mcp.NewToolResultError(err.Error()), nil
+		return rec.end(mcp.NewToolResultError(err.Error()), OutcomeInputError, nil)
 	}
 	if who, ok := identity.From(ctx); ok && who.Connection == "" && who.EndUser.ID != "" {
-		return t.notConnected(ctx, deps, who.EndUser), nil
+		return rec.end(t.notConnected(ctx, deps, who.EndUser), OutcomeConnectionError, nil)
 	}
 	conn, named, release, err := deps.connection(ctx)
 	if err != nil {
-		return mcp.NewToolResultError(err.Error()), nil
+		return rec.end(mcp.NewToolResultError(err.Error()), OutcomeConnectionError, nil)
 	}
 	defer release()
+	rec.Connection = conn.ID()
 	c := &Call{Conn: conn, Tools: all, named: named}
 	if c.Granted, err = c.Conn.Scopes(ctx); err != nil {
-		return t.failure(ctx, c, err)
+		return rec.end(t.failure(ctx, c, err))
 	}
 	if !c.Granted.HasAny(t.Scopes...) {
-		return t.missingScope(ctx, c, t.needOf(c)), nil
+		return rec.end(t.missingScope(ctx, c, t.needOf(c)), OutcomeMissingScope, nil)
 	}
 	out, err := t.run(ctx, c, raw)
 	if err != nil {
-		return t.failure(ctx, c, err)
+		return rec.end(t.failure(ctx, c, err))
 	}
 	content := []mcp.Content{mcp.NewTextContent(out.Text())}
 	if r, ok := out.(withResources); ok {
 		content = append(content, r.Resources()...)
 	}
-	return &mcp.CallToolResult{Content: content, StructuredContent: out}, nil
+	return rec.end(&mcp.CallToolResult{Content: content, StructuredContent: out}, OutcomeOK, nil)
 }
 
 // connection is the caller's connection: the one the authenticated

@@ -3,7 +3,6 @@ package transport
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -71,6 +70,9 @@ type HTTPConfig struct {
 	// ShutdownGrace is how long tool calls in flight may still run once
 	// shutdown begins; default DefaultShutdownGrace.
 	ShutdownGrace time.Duration
+
+	// Ops are /metrics and /readyz, served next to /healthz.
+	Ops Ops
 }
 
 func (cfg HTTPConfig) withDefaults() HTTPConfig {
@@ -149,7 +151,7 @@ func isLoopback(host string) bool {
 }
 
 // Handler mounts streamable HTTP at /mcp, legacy SSE at /sse and /message,
-// all behind the guard, and /healthz.
+// all behind the guard, /healthz, and cfg.Ops.
 func Handler(s *server.MCPServer, cfg HTTPConfig) (http.Handler, error) {
 	h, _, _, err := mount(s, cfg)
 	return h, err
@@ -183,10 +185,7 @@ func mount(s *server.MCPServer, cfg HTTPConfig) (http.Handler, *server.SSEServer
 	mux.Handle("/mcp", g.Protect(streamable, true))
 	mux.Handle("/sse", g.Protect(bound.open(sse.SSEHandler()), true))
 	mux.Handle("/message", g.Protect(bound.post(g, sse.MessageHandler()), false))
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain")
-		_, _ = io.WriteString(w, "ok\n")
-	})
+	cfg.Ops.mount(mux, g)
 	for path, h := range cfg.Public {
 		mux.Handle(path, h)
 	}

@@ -70,6 +70,17 @@ func (w *slogWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// newHTTPServer serves h with cfg's timeouts, its errors logged.
+func newHTTPServer(h http.Handler, cfg HTTPConfig) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+		ReadTimeout:       cfg.ReadTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
+		ErrorLog:          log.New(&slogWriter{cfg.Logger}, "", 0),
+	}
+}
+
 // ServeHTTP listens on cfg.Addr until ctx ends, then shuts down gracefully.
 // ready, when not nil, receives the bound address (useful with port 0).
 func ServeHTTP(ctx context.Context, s *server.MCPServer, cfg HTTPConfig, ready func(addr string)) error {
@@ -85,13 +96,7 @@ func ServeHTTP(ctx context.Context, s *server.MCPServer, cfg HTTPConfig, ready f
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
-		ReadTimeout:       cfg.ReadTimeout,
-		IdleTimeout:       cfg.IdleTimeout,
-		ErrorLog:          log.New(&slogWriter{cfg.Logger}, "", 0),
-	}
+	srv := newHTTPServer(handler, cfg)
 	// Shutdown waits for every handler to return, and an SSE stream returns
 	// only when its client leaves: end the streams as shutdown begins.
 	srv.RegisterOnShutdown(sse.CloseSessions)
