@@ -39,6 +39,10 @@ type Config struct {
 	Backoff     time.Duration // first backoff when Graph gives no Retry-After; default 500ms
 	MaxWait     time.Duration // longest single wait before giving up and reporting Retry-After; default 30s
 	ScopeTTL    time.Duration // how long granted scopes are cached; default 5m
+
+	// Limits shares each mailbox's MaxInFlight and Retry-After pauses with
+	// other replicas (NewRedisLimits); nil keeps them in this process.
+	Limits Limits
 }
 
 // Client talks to one Nango environment and integration. It is safe for
