@@ -16,7 +16,21 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/outlook-mcp/outlook-mcp/nango/redistest"
 )
+
+// newRedisLimits builds RedisLimits, closed at cleanup.
+func newRedisLimits(t testing.TB, cfg RedisConfig) *RedisLimits {
+	t.Helper()
+	l, err := NewRedisLimits(cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = l.Close() })
+	return l
+}
+
+// withLimits shares the client's limits through l.
+func withLimits(l Limits) func(*Config) { return func(c *Config) { c.Limits = l } }
 
 // replica is one server instance's connection to the mailbox conn-1 of
 // host: its limits in process, or shared through the Redis at redisURL.
@@ -31,7 +45,7 @@ func replica(t *testing.T, host, redisURL string, cfg RedisConfig) *Connection {
 }
 
 func TestRedisCapsAMailboxAcrossReplicas(t *testing.T) {
-	rs := startRedis(t)
+	rs := redistest.Start(t)
 	tests := []struct {
 		name     string
 		redisURL string
@@ -59,13 +73,13 @@ func TestRedisCapsAMailboxAcrossReplicas(t *testing.T) {
 			assert.Equal(t, 20, g.count())
 		})
 	}
-	keys, err := rs.client().Keys(context.Background(), "*").Result()
+	keys, err := rs.Client().Keys(context.Background(), "*").Result()
 	require.NoError(t, err)
 	assert.Empty(t, keys, "released leases leave nothing in Redis")
 }
 
 func TestRedisCapHoldsWhileCallsComeAndGo(t *testing.T) {
-	rs := startRedis(t)
+	rs := redistest.Start(t)
 	var mu sync.Mutex
 	current, peak := 0, 0
 	f := newFakeNango(t, func(w http.ResponseWriter, r *http.Request) {
@@ -107,7 +121,7 @@ func TestRedisReplicaProcess(t *testing.T) {
 }
 
 func TestRedisLeasesOfAKilledReplicaLapse(t *testing.T) {
-	rs := startRedis(t)
+	rs := redistest.Start(t)
 	g := newGatedServer(t)
 	const ttl = 1500 * time.Millisecond
 	var out bytes.Buffer
@@ -162,7 +176,7 @@ func (l *logBuffer) String() string {
 func (l *logBuffer) logger() *slog.Logger { return slog.New(slog.NewTextHandler(l, nil)) }
 
 func TestRedisDownKeepsCallsGoingInProcess(t *testing.T) {
-	rs := startRedis(t)
+	rs := redistest.Start(t)
 	var logs logBuffer
 	limits := newRedisLimits(t, RedisConfig{URL: rs.URL(), Logger: logs.logger()})
 	f := newFakeNango(t)
@@ -172,7 +186,7 @@ func TestRedisDownKeepsCallsGoingInProcess(t *testing.T) {
 	ctx := context.Background()
 	require.NoError(t, conn.Do(ctx, get("/me"), nil))
 
-	rs.stop()
+	rs.Kill()
 	start := time.Now()
 	for range 20 {
 		require.NoError(t, conn.Do(ctx, get("/me"), nil))
@@ -193,7 +207,7 @@ func TestRedisDownKeepsCallsGoingInProcess(t *testing.T) {
 	assert.Contains(t, logs.String(), "Redis does not answer")
 
 	// Back: the limits are shared again (Redis is tried once a second).
-	rs.start()
+	rs.Restart()
 	require.Eventually(t, func() bool {
 		return conn.Do(ctx, get("/me"), nil) == nil && strings.Contains(logs.String(), "Redis answers again")
 	}, 5*time.Second, 50*time.Millisecond)
@@ -235,7 +249,7 @@ func TestRedisThatDoesNotAnswerCostsAtMostItsTimeout(t *testing.T) {
 }
 
 func TestRedisRetryAfterPausesEveryReplica(t *testing.T) {
-	rs := startRedis(t)
+	rs := redistest.Start(t)
 	tests := []struct {
 		name     string
 		redisURL string
@@ -270,7 +284,7 @@ func TestRedisRetryAfterPausesEveryReplica(t *testing.T) {
 }
 
 func TestRedisPauseBeyondMaxWaitIsReportedWithoutCallingGraph(t *testing.T) {
-	rs := startRedis(t)
+	rs := redistest.Start(t)
 	f := newFakeNango(t, throttledAfter("60"), okMessage)
 	a := replica(t, f.srv.URL, rs.URL(), RedisConfig{})
 	b := replica(t, f.srv.URL, rs.URL(), RedisConfig{})
@@ -312,7 +326,7 @@ func TestRedisBadURLIsNotEchoed(t *testing.T) {
 // BenchmarkMailboxPermit is what one Graph call attempt pays the limiter:
 // the pause check, a permit and its release.
 func BenchmarkMailboxPermit(b *testing.B) {
-	rs := startRedis(b)
+	rs := redistest.Start(b)
 	ctx := context.Background()
 	for _, bc := range []struct {
 		name string
