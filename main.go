@@ -74,6 +74,7 @@ type options struct {
 	version       bool
 	selection     tools.Selection
 	hide          bool // --hide-unavailable
+	redisURL      string
 	http          transport.HTTPConfig
 }
 
@@ -97,6 +98,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	fs.Int64Var(&o.http.MaxRequestBytes, "max-request-bytes", transport.DefaultMaxRequestBytes, "largest HTTP request body, in bytes")
 	fs.IntVar(&o.http.MaxSessions, "max-sessions", transport.DefaultMaxSessions, "most SSE streams open at once")
 	fs.DurationVar(&o.http.ShutdownGrace, "shutdown-grace", transport.DefaultShutdownGrace, "on shutdown, how long calls in flight may still run to their answer")
+	fs.StringVar(&o.redisURL, "redis-url", "", "share each mailbox's limits (4 calls at once, Retry-After pauses) with the other replicas through this Redis, e.g. redis://redis:6379/0 (default: each process alone)")
 	if err := defaultsFromEnv(fs, getenv); err != nil {
 		return fail(stderr, err)
 	}
@@ -196,6 +198,14 @@ func newServer(o options, getenv func(string) string, logger *slog.Logger) (*ser
 		if connectionID == "" {
 			return nil, errors.New("NANGO_CONNECTION_ID is not set: set it to the id of the user's Outlook connection in Nango (or try --sandbox)")
 		}
+	}
+	if o.redisURL != "" {
+		limits, err := nango.NewRedisLimits(nango.RedisConfig{URL: o.redisURL, Logger: logger})
+		if err != nil {
+			return nil, fmt.Errorf("--redis-url (OUTLOOK_MCP_REDIS_URL): %w", err)
+		}
+		cfg.Limits = limits
+		logger.Info("per-mailbox limits are shared with the other replicas through Redis")
 	}
 	return buildServer(cfg, connectionID, o, logger)
 }
