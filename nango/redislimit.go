@@ -55,36 +55,23 @@ type RedisLimits struct {
 //	outlook-mcp:mailbox:{<hash>}:throttled  a string whose TTL is the pause left
 //
 // Every lease of a set lapses by its TTL, so the set's own expiry is its
-// latest lease's: a mailbox left alone leaves nothing behind.
-const (
-	// luaNow is Redis's clock in milliseconds: leases do not depend on the
-	// replicas' clocks agreeing.
-	luaNow = `local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-`
-	luaKeepSet = `local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
-redis.call('PEXPIREAT', KEYS[1], last[2])
-`
-)
-
+// latest lease's: a mailbox left alone leaves nothing behind. Expiries are
+// on Redis's clock (TIME): leases do not depend on the replicas' clocks.
 var (
-	// acquireLua drops lapsed leases and adds ARGV[1] for ARGV[3] ms if
-	// fewer than ARGV[2] remain. 1: admitted.
-	acquireLua = redis.NewScript(luaNow + `redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then
+	// leaseLua takes or renews lease ARGV[1] of the mailbox for ARGV[3] ms:
+	// it drops lapsed leases, then extends ARGV[1] if it is still there, or
+	// adds it if fewer than ARGV[2] remain (a new permit, or one that lapsed
+	// while Redis was away or restarted). 1: held; 0: the mailbox is full.
+	leaseLua = redis.NewScript(`local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if not redis.call('ZSCORE', KEYS[1], ARGV[1]) and redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then
   return 0
 end
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
-` + luaKeepSet + `return 1`)
-
-	// renewLua extends lease ARGV[1] to ARGV[2] ms from now, unless it has
-	// lapsed (then another call may hold its place). 1: renewed.
-	renewLua = redis.NewScript(luaNow + `local exp = redis.call('ZSCORE', KEYS[1], ARGV[1])
-if not exp or tonumber(exp) <= now then
-  return 0
-end
-redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
-` + luaKeepSet + `return 1`)
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+redis.call('PEXPIREAT', KEYS[1], last[2])
+return 1`)
 
 	// throttleLua pauses the mailbox for ARGV[1] ms, never shortening a
 	// longer pause.
@@ -164,11 +151,7 @@ func (m *redisMailbox) Acquire(ctx context.Context) (func(), error) {
 	lease := m.r.owner + ":" + strconv.FormatUint(m.r.leases.Add(1), 36)
 	ttl := strconv.FormatInt(m.r.ttl.Milliseconds(), 10)
 	for wait := pollFirst; ; wait = min(2*wait, pollMax) {
-		var admitted int64
-		ok := m.r.try(ctx, func(ctx context.Context) (err error) {
-			admitted, err = acquireLua.Run(ctx, m.r.rdb, []string{m.leases}, lease, m.max, ttl).Int64()
-			return err
-		})
+		held, ok := m.lease(ctx, lease, ttl)
 		if ctx.Err() != nil {
 			release()
 			return nil, ctx.Err()
@@ -176,7 +159,7 @@ func (m *redisMailbox) Acquire(ctx context.Context) (func(), error) {
 		if !ok {
 			return release, nil // the in-process permit alone
 		}
-		if admitted == 1 {
+		if held {
 			stop := m.renew(lease, ttl)
 			return func() {
 				stop()
@@ -193,31 +176,41 @@ func (m *redisMailbox) Acquire(ctx context.Context) (func(), error) {
 	}
 }
 
-// renew extends the lease every third of its TTL until stop is called.
+// lease takes or renews a lease (leaseLua); ok is false when Redis did not answer.
+func (m *redisMailbox) lease(ctx context.Context, lease, ttl string) (held, ok bool) {
+	var n int64
+	ok = m.r.try(ctx, func(ctx context.Context) (err error) {
+		n, err = leaseLua.Run(ctx, m.r.rdb, []string{m.leases}, lease, m.max, ttl).Int64()
+		return err
+	})
+	return n == 1, ok
+}
+
+// renew extends the lease every third of its TTL until stop is called;
+// stop returns once renewing has stopped, so a release cannot be followed
+// by a renewal.
 func (m *redisMailbox) renew(lease, ttl string) (stop func()) {
-	done := make(chan struct{})
+	done, stopped := make(chan struct{}), make(chan struct{})
 	go func() {
+		defer close(stopped)
 		tick := time.NewTicker(m.r.ttl / 3)
 		defer tick.Stop()
+		warned := false
 		for {
 			select {
 			case <-done:
 				return
 			case <-tick.C:
 			}
-			var renewed int64
-			if m.r.try(context.Background(), func(ctx context.Context) (err error) {
-				renewed, err = renewLua.Run(ctx, m.r.rdb, []string{m.leases}, lease, ttl).Int64()
-				return err
-			}) && renewed == 0 {
-				// Redis was away longer than the TTL, or this process
-				// stalled: another call may have taken the place.
-				m.r.log.Warn("a Graph call outlived its Redis lease: the mailbox may see one call too many")
-				return
+			if held, ok := m.lease(context.Background(), lease, ttl); ok && !held && !warned {
+				// The lease lapsed (Redis away longer than the TTL, or this
+				// process stalled) and other calls took the places.
+				m.r.log.Warn("a Graph call lost its Redis lease: the mailbox may see more calls at once than allowed until it ends")
+				warned = true
 			}
 		}
 	}()
-	return func() { close(done) }
+	return func() { close(done); <-stopped }
 }
 
 func (m *redisMailbox) Throttle(ctx context.Context, d time.Duration) {

@@ -155,6 +155,31 @@ func TestRedisLeasesOfAKilledReplicaLapse(t *testing.T) {
 	assert.Equal(t, 4, g.peakOf("conn-1"))
 }
 
+func TestRedisRestartedEmptyGetsTheRunningCallsLeasesBack(t *testing.T) {
+	rs := redistest.Start(t)
+	g := newGatedServer(t)
+	cfg := RedisConfig{LeaseTTL: 300 * time.Millisecond}
+	waitA := callMany(replica(t, g.srv.URL, rs.URL(), cfg), 4)
+	require.Eventually(t, func() bool { return g.inFlight("conn-1") == 4 }, 5*time.Second, time.Millisecond)
+
+	rs.Kill()
+	rs.Restart() // no data
+	rdb := rs.Client()
+	require.Eventually(t, func() bool {
+		keys, _ := rdb.Keys(context.Background(), "outlook-mcp:mailbox:*:leases").Result()
+		return len(keys) == 1 && rdb.ZCard(context.Background(), keys[0]).Val() == 4
+	}, 5*time.Second, 10*time.Millisecond, "the running calls renew their leases into the new Redis")
+
+	waitB := callMany(replica(t, g.srv.URL, rs.URL(), cfg), 4)
+	time.Sleep(500 * time.Millisecond)
+	assert.Equal(t, 4, g.count(), "another replica still finds the mailbox full")
+	g.release()
+	for _, err := range append(waitA(), waitB()...) {
+		require.NoError(t, err)
+	}
+	assert.Equal(t, 4, g.peakOf("conn-1"))
+}
+
 // logBuffer collects log lines from several goroutines.
 type logBuffer struct {
 	mu sync.Mutex

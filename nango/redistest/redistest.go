@@ -68,7 +68,8 @@ func (s *Server) Restart() {
 	}
 	rdb := redis.NewClient(&redis.Options{Addr: s.addr, MaxRetries: -1, DialerRetries: 1})
 	defer rdb.Close()
-	for deadline := time.Now().Add(10 * time.Second); rdb.Ping(context.Background()).Err() != nil; time.Sleep(10 * time.Millisecond) {
+	// Dialled first, so go-redis has no failed dial to log.
+	for deadline := time.Now().Add(10 * time.Second); !listening(s.addr) || rdb.Ping(context.Background()).Err() != nil; time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			_ = cmd.Process.Kill()
 			_ = cmd.Wait()
@@ -76,6 +77,14 @@ func (s *Server) Restart() {
 		}
 	}
 	s.cmd = cmd
+}
+
+func listening(addr string) bool {
+	c, err := net.Dial("tcp", addr)
+	if err == nil {
+		_ = c.Close()
+	}
+	return err == nil
 }
 
 // Kill kills redis-server, as an outage would, and waits for it to exit.
