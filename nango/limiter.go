@@ -23,9 +23,9 @@ type Limiter interface {
 // process, each Connection with its own.
 type Limits interface {
 	// Mailbox is the limiter of one connection of an integration, allowing
-	// max calls at once across all processes. local is the connection's
-	// in-process limiter, to apply as well and to fall back on.
-	Mailbox(integration, connection string, max int, local Limiter) Limiter
+	// maxInFlight calls at once across all processes. local is the
+	// connection's in-process limiter, to apply as well and to fall back on.
+	Mailbox(integration, connection string, maxInFlight int, local Limiter) Limiter
 }
 
 // localLimiter keeps a mailbox's limits in this process: one buffered slot

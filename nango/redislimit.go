@@ -25,8 +25,8 @@ type RedisConfig struct {
 }
 
 // RedisLimits shares every mailbox's limits among the replicas that use the
-// same Redis: at most max Graph calls in flight across all of them, and a
-// 429's Retry-After pausing all of them.
+// same Redis: at most MaxInFlight Graph calls in flight across all of them,
+// and a 429's Retry-After pausing all of them.
 //
 // A permit is a lease: a member of the mailbox's sorted set of leases,
 // scored by its expiry on Redis's clock, renewed while its call runs. A
@@ -127,22 +127,23 @@ func (voidLogger) Printf(context.Context, string, ...any) {}
 func (r *RedisLimits) Close() error { return r.rdb.Close() }
 
 // Mailbox implements Limits.
-func (r *RedisLimits) Mailbox(integration, connection string, max int, local Limiter) Limiter {
+func (r *RedisLimits) Mailbox(integration, connection string, maxInFlight int, local Limiter) Limiter {
 	sum := sha256.Sum256([]byte(strconv.Itoa(len(integration)) + ":" + integration + connection))
 	key := "outlook-mcp:mailbox:{" + hex.EncodeToString(sum[:16]) + "}"
-	return &redisMailbox{r: r, leases: key + ":leases", throttled: key + ":throttled", max: max, local: local}
+	return &redisMailbox{r: r, leases: key + ":leases", throttled: key + ":throttled", maxInFlight: maxInFlight, local: local}
 }
 
 type redisMailbox struct {
 	r                 *RedisLimits
 	leases, throttled string
-	max               int
+	maxInFlight       int
 	local             Limiter
 }
 
 // Acquire takes the in-process permit, then a lease. While the mailbox is
 // full it tries again after a growing, jittered wait; each process has at
-// most max such waiters per mailbox, the others wait for the local permit.
+// most maxInFlight such waiters per mailbox, the others wait for the local
+// permit.
 func (m *redisMailbox) Acquire(ctx context.Context) (func(), error) {
 	release, err := m.local.Acquire(ctx)
 	if err != nil {
@@ -180,7 +181,7 @@ func (m *redisMailbox) Acquire(ctx context.Context) (func(), error) {
 func (m *redisMailbox) lease(ctx context.Context, lease, ttl string) (held, ok bool) {
 	var n int64
 	ok = m.r.try(ctx, func(ctx context.Context) (err error) {
-		n, err = leaseLua.Run(ctx, m.r.rdb, []string{m.leases}, lease, m.max, ttl).Int64()
+		n, err = leaseLua.Run(ctx, m.r.rdb, []string{m.leases}, lease, m.maxInFlight, ttl).Int64()
 		return err
 	})
 	return n == 1, ok
