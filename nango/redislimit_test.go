@@ -2,6 +2,7 @@ package nango
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"io"
 	"log/slog"
@@ -34,11 +35,14 @@ func withLimits(l Limits) func(*Config) { return func(c *Config) { c.Limits = l 
 
 // replica is one server instance's connection to the mailbox conn-1 of
 // host: its limits in process, or shared through the Redis at redisURL.
+// Unless cfg says otherwise, Redis may take 2 s to answer: a loaded test
+// machine is not an outage.
 func replica(t *testing.T, host, redisURL string, cfg RedisConfig) *Connection {
 	t.Helper()
 	var opts []func(*Config)
 	if redisURL != "" {
 		cfg.URL = redisURL
+		cfg.Timeout = cmp.Or(cfg.Timeout, 2*time.Second)
 		opts = append(opts, withLimits(newRedisLimits(t, cfg)))
 	}
 	return newClient(t, host, opts...).Connection("conn-1")
@@ -87,23 +91,25 @@ func TestRedisCapHoldsWhileCallsComeAndGo(t *testing.T) {
 		current++
 		peak = max(peak, current)
 		mu.Unlock()
-		time.Sleep(10 * time.Millisecond) // a slow mailbox
+		time.Sleep(30 * time.Millisecond) // a slow mailbox
 		mu.Lock()
 		current--
 		mu.Unlock()
 		reply(200, `{}`)(w, r)
 	})
+	var logs logBuffer
 	waits := make([]func() []error, 3)
 	for i := range waits {
-		waits[i] = callMany(replica(t, f.srv.URL, rs.URL(), RedisConfig{}), 20)
+		waits[i] = callMany(replica(t, f.srv.URL, rs.URL(), RedisConfig{Logger: logs.logger()}), 15)
 	}
 	for _, wait := range waits {
 		for _, err := range wait() {
 			require.NoError(t, err)
 		}
 	}
-	assert.Equal(t, 60, f.count())
-	assert.Equal(t, 4, peak, "three replicas, 20 calls each: never more than 4 at the mailbox")
+	assert.Equal(t, 45, f.count())
+	assert.LessOrEqual(t, peak, 4, "three replicas, 15 calls each: never more than 4 at the mailbox")
+	assert.NotContains(t, logs.String(), "level=WARN", "Redis answered throughout")
 }
 
 // TestRedisReplicaProcess is the replica that
@@ -203,7 +209,7 @@ func (l *logBuffer) logger() *slog.Logger { return slog.New(slog.NewTextHandler(
 func TestRedisDownKeepsCallsGoingInProcess(t *testing.T) {
 	rs := redistest.Start(t)
 	var logs logBuffer
-	limits := newRedisLimits(t, RedisConfig{URL: rs.URL(), Logger: logs.logger()})
+	limits := newRedisLimits(t, RedisConfig{URL: rs.URL(), Timeout: 2 * time.Second, Logger: logs.logger()})
 	f := newFakeNango(t)
 	g := newGatedServer(t)
 	conn := newClient(t, f.srv.URL, withLimits(limits)).Connection("conn-1")
