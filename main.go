@@ -79,6 +79,7 @@ type options struct {
 	version       bool
 	selection     tools.Selection
 	hide          bool // --hide-unavailable
+	redisURL      string
 	http          transport.HTTPConfig
 	auth          string        // --auth: token, nango or oauth
 	tokensFile    string        // --tokens-file, for --auth nango
@@ -121,6 +122,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	fs.StringVar(&o.oauth.Template, "connection-template", "{sub}", "the connection id made from token claims, e.g. {sub}, {email}, user-{oid} (--connection-lookup template)")
 	fs.StringVar(&o.auditLog, "audit-log", "", "append the audit log (one JSON line per tool call) to this file instead of stderr")
 	fs.StringVar(&o.metricsAddr, "metrics-addr", "", "serve /metrics (and /readyz, /healthz) on this address, e.g. 127.0.0.1:9464, instead of on the HTTP listener")
+	fs.StringVar(&o.redisURL, "redis-url", "", "share each mailbox's limits (4 calls at once, Retry-After pauses) with the other replicas through this Redis, e.g. redis://redis:6379/0 (default: each process alone)")
 	if err := defaultsFromEnv(fs, getenv); err != nil {
 		return fail(stderr, err)
 	}
@@ -344,6 +346,14 @@ func newServer(o options, getenv func(string) string, logger *slog.Logger) (*ser
 		if connectionID == "" && o.oneConnection() {
 			return nil, nil, errors.New("NANGO_CONNECTION_ID is not set: set it to the id of the user's Outlook connection in Nango (or try --sandbox)")
 		}
+	}
+	if o.redisURL != "" {
+		limits, err := nango.NewRedisLimits(nango.RedisConfig{URL: o.redisURL, Logger: logger})
+		if err != nil {
+			return nil, nil, fmt.Errorf("--redis-url (OUTLOOK_MCP_REDIS_URL): %w", err)
+		}
+		cfg.Limits = limits
+		logger.Info("per-mailbox limits are shared with the other replicas through Redis")
 	}
 	return buildServer(cfg, connectionID, o, logger)
 }

@@ -47,6 +47,10 @@ type Config struct {
 	// and go. Forgetting one costs a scope fetch when it comes back.
 	MaxConnections int
 	ConnectionIdle time.Duration
+
+	// Limits shares each mailbox's MaxInFlight and Retry-After pauses with
+	// other replicas (NewRedisLimits); nil keeps them in this process.
+	Limits Limits
 }
 
 // Client talks to one Nango environment, with a default integration. It is

@@ -17,7 +17,7 @@ import (
 type Connection struct {
 	client *Client
 	id     string
-	slots  chan struct{} // one token per Graph call in flight
+	slots  chan struct{} // one token per Graph call in flight (localLimiter)
 
 	integration string // the Nango integration (Provider-Config-Key)
 
@@ -81,9 +81,13 @@ func (c *Connection) Do(ctx context.Context, r Request, out any) error {
 	}
 	idempotent := r.Idempotent || r.Method == http.MethodGet || r.Method == ""
 	cfg := c.client.cfg
+	lim := c.limiter()
 	for attempt := 0; ; attempt++ {
+		if err := c.awaitThrottle(ctx, lim); err != nil {
+			return err
+		}
 		start := time.Now()
-		data, err := c.attempt(ctx, r.Method, path, header, body, idempotent)
+		data, err := c.attempt(ctx, lim, r.Method, path, header, body, idempotent)
 		cfg.Logger.DebugContext(ctx, "graph call", "method", r.Method, "path", logPath(path), "attempt", attempt+1, "ms", time.Since(start).Milliseconds(), "err", err)
 		if err == nil {
 			return decode(data, out)
@@ -91,6 +95,9 @@ func (c *Connection) Do(ctx context.Context, r Request, out any) error {
 		e, ok := AsError(err)
 		if !ok { // context cancelled
 			return err
+		}
+		if e.Kind == KindRateLimited && e.Source == FromGraph && e.RetryAfter > 0 {
+			lim.Throttle(ctx, e.RetryAfter) // the mailbox's other calls wait too
 		}
 		retryable := e.Kind == KindRateLimited || (e.Kind == KindUnavailable && (idempotent || e.unsent))
 		if !retryable && e.Kind == KindUnavailable {
@@ -109,34 +116,59 @@ func (c *Connection) Do(ctx context.Context, r Request, out any) error {
 		if wait > cfg.MaxWait {
 			return e
 		}
-		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
+		if outlasts(ctx, wait) {
 			return e
 		}
 		traceRetry(ctx, e, wait)
-		timer := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
-			return ctx.Err()
-		case <-timer.C:
+		if err := sleep(ctx, wait); err != nil {
+			return err
 		}
 	}
 }
 
-// attempt makes one proxy call inside a concurrency slot.
+// limiter is the mailbox's Limiter: the connection's own slots, also
+// shared with other processes when Config.Limits is set.
+func (c *Connection) limiter() Limiter {
+	local := localLimiter(c.slots)
+	if c.client.cfg.Limits == nil {
+		return local
+	}
+	return c.client.cfg.Limits.Mailbox(c.IntegrationID(), c.id, cap(c.slots), local)
+}
+
+// awaitThrottle waits out a pause of the mailbox that another call's 429
+// asked for. A pause longer than MaxWait or the deadline allows is reported
+// as that throttling, without calling Graph.
+func (c *Connection) awaitThrottle(ctx context.Context, lim Limiter) error {
+	d := lim.Throttled(ctx)
+	if d <= 0 {
+		return nil
+	}
+	if d > c.client.cfg.MaxWait || outlasts(ctx, d) {
+		return &Error{Source: FromGraph, Kind: KindRateLimited, Status: http.StatusTooManyRequests, Message: "Graph asked to wait before calling this mailbox again", RetryAfter: d}
+	}
+	return sleep(ctx, d)
+}
+
+// outlasts reports whether d is longer than ctx has left.
+func outlasts(ctx context.Context, d time.Duration) bool {
+	deadline, ok := ctx.Deadline()
+	return ok && time.Until(deadline) < d
+}
+
+// attempt makes one proxy call under a permit of the mailbox's limiter.
 //
 // A change, once on its way, runs to its answer: cancelling it (the
 // client's cancel, a shutdown) would leave nobody knowing whether it took
 // effect. Until it leaves, a cancel still stops it. Its deadline holds
 // either way; a change that meets it is reported as ambiguous, never as
 // something to simply try again.
-func (c *Connection) attempt(ctx context.Context, method, path string, header http.Header, body []byte, idempotent bool) ([]byte, error) {
-	select {
-	case c.slots <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
+func (c *Connection) attempt(ctx context.Context, lim Limiter, method, path string, header http.Header, body []byte, idempotent bool) ([]byte, error) {
+	release, err := lim.Acquire(ctx)
+	if err != nil {
+		return nil, err
 	}
-	defer func() { <-c.slots }()
+	defer release()
 	if idempotent {
 		_, data, err := c.client.send(ctx, method, path, header, body)
 		return data, err
