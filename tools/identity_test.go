@@ -55,7 +55,8 @@ func TestACallActsOnTheConnectionOfItsIdentity(t *testing.T) {
 	text, isErr = call(as("alan"), "get_profile")
 	assert.True(t, isErr, "alan has no User.Read")
 	assert.Contains(t, text, `Nango connection "alan"`)
-	assert.NotContains(t, text, "ada")
+	assert.NotContains(t, text, `"ada"`, "another user's connection is never named")
+	assert.NotContains(t, text, "Ada")
 
 	// Without a default connection, a call that names none is refused: it
 	// never lands in someone else's mailbox.
