@@ -194,20 +194,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if o.auth == "oauth" {
 		// Signed-in users are looked up in, and onboarded through, Nango.
 		o.oauth.Nango, o.oauth.Logger = client, logger
-		auth, err := oauth.New(o.oauth)
-		if err != nil {
+		if o.http.Auth, o.http.Public, err = oauthAuthenticator(o.oauth); err != nil {
 			return fail(stderr, err)
-		}
-		o.http.Auth = transport.AuthenticatorFunc(func(r *http.Request) (identity.Identity, *transport.AuthError) {
-			id, no := auth.Authenticate(r)
-			if no != nil {
-				return id, &transport.AuthError{Status: no.Status, Message: no.Message, Challenge: no.Challenge, Guess: no.Failed}
-			}
-			return id, nil
-		})
-		o.http.Public = map[string]http.Handler{}
-		for _, path := range auth.MetadataPaths() {
-			o.http.Public[path] = auth.MetadataHandler()
 		}
 	}
 	endpoints := transport.Ops{Metrics: o.observer.Metrics(), Ready: o.observer.Ready()}
@@ -298,6 +286,27 @@ func (o *options) authentication(getenv func(string) string) error {
 	}
 	o.http.Auth = auth
 	return nil
+}
+
+// oauthAuthenticator is --auth oauth as the transport sees it: the
+// authenticator, and the protected-resource metadata served to anyone.
+func oauthAuthenticator(cfg oauth.Config) (transport.Authenticator, map[string]http.Handler, error) {
+	auth, err := oauth.New(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	authenticate := func(r *http.Request) (identity.Identity, *transport.AuthError) {
+		id, no := auth.Authenticate(r)
+		if no != nil {
+			return id, &transport.AuthError{Status: no.Status, Message: no.Message, Challenge: no.Challenge, Guess: no.Failed}
+		}
+		return id, nil
+	}
+	public := map[string]http.Handler{}
+	for _, path := range auth.MetadataPaths() {
+		public[path] = auth.MetadataHandler()
+	}
+	return transport.AuthenticatorFunc(authenticate), public, nil
 }
 
 // oneConnection tells whether the server serves the one connection of
