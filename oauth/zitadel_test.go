@@ -214,7 +214,7 @@ func (p *opProvider) token(t *testing.T, clientID, secret, scope string) string 
 	var meta struct {
 		TokenEndpoint string `json:"token_endpoint"`
 	}
-	getJSON(t, p.issuer+"/.well-known/openid-configuration", &meta)
+	opGetJSON(t, p.issuer+"/.well-known/openid-configuration", &meta)
 	req, err := http.NewRequest(http.MethodPost, meta.TokenEndpoint, strings.NewReader(url.Values{"grant_type": {"client_credentials"}, "scope": {scope}}.Encode()))
 	require.NoError(t, err)
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -234,7 +234,7 @@ func (p *opProvider) token(t *testing.T, clientID, secret, scope string) string 
 	return out.AccessToken
 }
 
-func getJSON(t *testing.T, u string, out any) {
+func opGetJSON(t *testing.T, u string, out any) {
 	t.Helper()
 	resp, err := http.Get(u)
 	require.NoError(t, err)
@@ -354,7 +354,7 @@ func TestProviderKeyRotation(t *testing.T) {
 	// The provider rotates: a new signing key, the old one still published.
 	p.storage.rotate(t, false)
 	second := p.token(t, "agent", "agent-secret", "")
-	require.NotEqual(t, kid(t, first), kid(t, second))
+	require.NotEqual(t, opKeyID(t, first), opKeyID(t, second))
 	_, no = opAuthenticate(a, second)
 	require.NotNil(t, no, "the keys were fetched just now: no refetch for an unknown key yet")
 	clk.add(31 * time.Second)
@@ -376,8 +376,8 @@ func TestProviderKeyRotation(t *testing.T) {
 	require.Nil(t, no, "%+v", no)
 }
 
-// kid is the key id in a JWT's header.
-func kid(t *testing.T, token string) string {
+// opKeyID is the key id in a JWT's header.
+func opKeyID(t *testing.T, token string) string {
 	t.Helper()
 	tok, err := jose.ParseSigned(token, []jose.SignatureAlgorithm{jose.RS256})
 	require.NoError(t, err)
