@@ -3,13 +3,17 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/outlook-mcp/outlook-mcp/sim"
 )
 
 // The official MCP TypeScript SDK (what Claude Desktop, VS Code and the
@@ -20,7 +24,9 @@ type tsPlan struct {
 	URL       string            `json:"url"`
 	Transport string            `json:"transport"`
 	Headers   map[string]string `json:"headers,omitempty"`
-	Calls     []tsCall          `json:"calls,omitempty"`
+	// AccessToken goes through the SDK's OAuth auth provider.
+	AccessToken string   `json:"accessToken,omitempty"`
+	Calls       []tsCall `json:"calls,omitempty"`
 }
 
 type tsCall struct {
@@ -96,6 +102,91 @@ func TestE2ETypeScriptSDK(t *testing.T) {
 
 			o = runTS(t, tsPlan{URL: srv.base + tr.path, Transport: tr.name})
 			assert.NotEmpty(t, o.Error, "without the token the SDK cannot connect")
+		})
+	}
+}
+
+// startNangoBinary runs the built binary in nango mode against a simulated
+// Nango on loopback holding priya's connection ("sandbox") and ada's.
+func startNangoBinary(t *testing.T) (*binaryServer, *sim.Sim) {
+	t.Helper()
+	s, err := sim.New(fixture(t), sim.Options{Users: []sim.User{{ConnectionID: ada.connection, Name: "Ada Lovelace"}}})
+	require.NoError(t, err)
+	nangoHost := httptest.NewServer(s)
+	t.Cleanup(nangoHost.Close)
+	return startBinary(t, []string{"OUTLOOK_MCP_AUTH=nango", "NANGO_HOST=" + nangoHost.URL, "NANGO_SECRET_KEY=" + sim.DefaultSecretKey}), s
+}
+
+// checkOwnMailbox asserts that a plan of get_profile then search_mail
+// answered with u's own profile and mail.
+func checkOwnMailbox(t *testing.T, o tsOutcome, u oauthUser) {
+	t.Helper()
+	require.Empty(t, o.Error)
+	assert.Len(t, o.Tools, 29)
+	require.Len(t, o.Results, 2)
+	assert.False(t, o.Results[0].IsError, o.Results[0].Text)
+	assert.Equal(t, u.email, o.Results[0].StructuredContent["email"])
+	assert.Equal(t, u.connection, o.Results[0].StructuredContent["connection_id"])
+	assert.False(t, o.Results[1].IsError, o.Results[1].Text)
+	messages, _ := o.Results[1].StructuredContent["messages"].([]any)
+	require.NotEmpty(t, messages)
+	for _, m := range messages {
+		subject, _ := m.(map[string]any)["subject"].(string)
+		if u.subjectPrefix != "" {
+			assert.True(t, strings.HasPrefix(subject, u.subjectPrefix), "%s sees %q", u.sub, subject)
+		} else {
+			assert.NotContains(t, subject, "[Ada Lovelace]", "%s sees Ada's mail", u.sub)
+		}
+	}
+}
+
+var ownMailboxCalls = []tsCall{{Name: "get_profile"}, {Name: "search_mail", Arguments: map[string]any{"folder": "inbox", "limit": 3}}}
+
+// TestE2ETypeScriptSDKNangoMode: the TypeScript SDK sends Nango's MCP
+// headers (the secret key, connection-id): two users, each their own
+// mailbox, over streamable HTTP and SSE; without connection-id it cannot
+// connect.
+func TestE2ETypeScriptSDKNangoMode(t *testing.T) {
+	tsClient(t)
+	srv, _ := startNangoBinary(t)
+	for _, tr := range []struct{ name, path string }{{"http", "/mcp"}, {"sse", "/sse"}} {
+		t.Run(tr.name, func(t *testing.T) {
+			for _, u := range []oauthUser{priya, ada} {
+				o := runTS(t, tsPlan{URL: srv.base + tr.path, Transport: tr.name, Calls: ownMailboxCalls,
+					Headers: map[string]string{"Authorization": "Bearer " + sim.DefaultSecretKey, "connection-id": u.connection}})
+				checkOwnMailbox(t, o, u)
+			}
+			o := runTS(t, tsPlan{URL: srv.base + tr.path, Transport: tr.name,
+				Headers: map[string]string{"Authorization": "Bearer " + sim.DefaultSecretKey}})
+			assert.NotEmpty(t, o.Error, "without connection-id the SDK cannot connect")
+		})
+	}
+}
+
+// TestE2ETypeScriptSDKOAuthMode: the TypeScript SDK with an access token of
+// the issuer, as a header and through its auth provider (a client that has
+// signed its user in): each user their own mailbox, over streamable HTTP
+// and SSE; a user without a connection gets the Connect link; without a
+// token the SDK's sign-in cannot finish non-interactively.
+func TestE2ETypeScriptSDKOAuthMode(t *testing.T) {
+	tsClient(t)
+	s := startOAuthBinary(t)
+	for _, tr := range []struct{ name, path string }{{"http", "/mcp"}, {"sse", "/sse"}} {
+		t.Run(tr.name, func(t *testing.T) {
+			checkOwnMailbox(t, runTS(t, tsPlan{URL: s.base + tr.path, Transport: tr.name, Calls: ownMailboxCalls,
+				Headers: map[string]string{"Authorization": "Bearer " + s.token(t, priya, nil)}}), priya)
+			checkOwnMailbox(t, runTS(t, tsPlan{URL: s.base + tr.path, Transport: tr.name, Calls: ownMailboxCalls,
+				AccessToken: s.token(t, ada, nil)}), ada)
+
+			o := runTS(t, tsPlan{URL: s.base + tr.path, Transport: tr.name, Calls: ownMailboxCalls[:1], AccessToken: s.token(t, carol, nil)})
+			require.Empty(t, o.Error)
+			require.Len(t, o.Results, 1)
+			assert.True(t, o.Results[0].IsError)
+			assert.Contains(t, o.Results[0].Text, "Connect your Outlook account: https://connect.nango.dev/?session_token=")
+
+			o = runTS(t, tsPlan{URL: s.base + tr.path, Transport: tr.name})
+			assert.NotEmpty(t, o.Error, "without a token the SDK cannot connect")
+			t.Logf("without a token: %s", o.Error)
 		})
 	}
 }
