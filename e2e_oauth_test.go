@@ -1,16 +1,24 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/oauth2"
 
 	"github.com/outlook-mcp/outlook-mcp/oauth/oauthtest"
 	"github.com/outlook-mcp/outlook-mcp/sim"
@@ -257,5 +265,101 @@ func TestE2EOAuthBinarySSESessionIsBound(t *testing.T) {
 		if r.Proxy {
 			assert.Equal(t, priya.connection, r.NangoHeader.Get("Connection-Id"), "only the owner's mailbox was reached")
 		}
+	}
+}
+
+// sdkSignIn is the Go SDK's OAuth handler for a client that signs its user
+// in without a browser: on a refusal it follows the challenge to the
+// resource's metadata, and gets a token for that resource from the
+// authorization server the metadata names (the test issuer mints it, as a
+// client-credentials grant would).
+type sdkSignIn struct {
+	t    *testing.T
+	s    *oauthServer
+	user oauthUser
+
+	mu         sync.Mutex
+	token      string
+	challenges []string
+}
+
+func (h *sdkSignIn) TokenSource(context.Context) (oauth2.TokenSource, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.token == "" {
+		return nil, nil
+	}
+	return oauth2.StaticTokenSource(&oauth2.Token{AccessToken: h.token, TokenType: "Bearer"}), nil
+}
+
+func (h *sdkSignIn) Authorize(ctx context.Context, _ *http.Request, resp *http.Response) error {
+	resp.Body.Close()
+	challenge := resp.Header.Get("WWW-Authenticate")
+	h.mu.Lock()
+	h.challenges = append(h.challenges, challenge)
+	h.mu.Unlock()
+	m := regexp.MustCompile(`resource_metadata="([^"]+)"`).FindStringSubmatch(challenge)
+	if m == nil {
+		return fmt.Errorf("no resource_metadata in %q", challenge)
+	}
+	// The metadata's public URL, reached through the loopback listener.
+	u, err := url.Parse(m[1])
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, "GET", h.s.base+u.Path, nil)
+	if err != nil {
+		return err
+	}
+	req.Host = u.Host
+	mresp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer mresp.Body.Close()
+	var meta struct {
+		Resource             string   `json:"resource"`
+		AuthorizationServers []string `json:"authorization_servers"`
+		ScopesSupported      []string `json:"scopes_supported"`
+	}
+	if err := json.NewDecoder(mresp.Body).Decode(&meta); err != nil {
+		return err
+	}
+	if len(meta.AuthorizationServers) != 1 || meta.AuthorizationServers[0] != h.s.iss.URL() {
+		return fmt.Errorf("metadata names authorization servers %v", meta.AuthorizationServers)
+	}
+	tok := h.s.iss.Token(h.t, h.user.sub, meta.Resource, map[string]any{"scope": strings.Join(meta.ScopesSupported, " ")})
+	h.mu.Lock()
+	h.token = tok
+	h.mu.Unlock()
+	return nil
+}
+
+// TestE2EOAuthBinaryGoSDKSignsIn: the official Go SDK over streamable HTTP
+// with its OAuth handler: refused without a token (or with an expired one),
+// it is handed the challenge, discovers the metadata, gets a token for the
+// resource it names, retries, and reaches the user's own mailbox.
+func TestE2EOAuthBinaryGoSDKSignsIn(t *testing.T) {
+	s := startOAuthBinary(t)
+	for name, tc := range map[string]struct {
+		user      oauthUser
+		first     string
+		challenge string
+	}{
+		"no token yet":  {priya, "", oauthChallenge},
+		"expired token": {ada, s.token(t, ada, map[string]any{"exp": time.Now().Add(-time.Hour).Unix(), "iat": time.Now().Add(-2 * time.Hour).Unix(), "nbf": time.Now().Add(-2 * time.Hour).Unix()}), oauthChallenge + `, error="invalid_token"`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			h := &sdkSignIn{t: t, s: s, user: tc.user, token: tc.first}
+			c := newGoSDKClient(t, &sdk.StreamableClientTransport{Endpoint: s.base + "/mcp", OAuthHandler: h, MaxRetries: -1}, false)
+			e := &env{transport: "http", c: c, sim: s.sim}
+			res := e.ok(t, "get_profile", nil)
+			assert.Equal(t, tc.user.email, res.structured["email"])
+			assert.Equal(t, tc.user.connection, res.structured["connection_id"])
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			require.Len(t, h.challenges, 1, "signed in once")
+			assert.True(t, strings.HasPrefix(h.challenges[0], tc.challenge), h.challenges[0])
+		})
 	}
 }
