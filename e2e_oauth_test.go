@@ -48,9 +48,10 @@ var (
 
 type oauthServer struct {
 	*binaryServer
-	iss      *oauthtest.Issuer
-	sim      *sim.Sim
-	auditLog string
+	publicURL string
+	iss       *oauthtest.Issuer
+	sim       *sim.Sim
+	auditLog  string
 }
 
 // token is a good access token of the test issuer for u (with over applied
@@ -61,7 +62,7 @@ func (s *oauthServer) token(t *testing.T, u oauthUser, over map[string]any) stri
 	for k, v := range over {
 		claims[k] = v
 	}
-	return s.iss.Token(t, u.sub, oauthPublicURL, claims)
+	return s.iss.Token(t, u.sub, s.publicURL, claims)
 }
 
 func (s *oauthServer) audit(t *testing.T) string {
@@ -73,7 +74,14 @@ func (s *oauthServer) audit(t *testing.T) string {
 
 func startOAuthBinary(t *testing.T) *oauthServer {
 	t.Helper()
-	s := &oauthServer{iss: oauthtest.New(t, ""), auditLog: filepath.Join(t.TempDir(), "audit.log")}
+	return startOAuthBinaryAt(t, oauthPublicURL)
+}
+
+// startOAuthBinaryAt runs the binary in oauth mode with --public-url
+// publicURL.
+func startOAuthBinaryAt(t *testing.T, publicURL string) *oauthServer {
+	t.Helper()
+	s := &oauthServer{publicURL: publicURL, iss: oauthtest.New(t, ""), auditLog: filepath.Join(t.TempDir(), "audit.log")}
 	var err error
 	s.sim, err = sim.New(fixture(t), sim.Options{Users: []sim.User{{ConnectionID: ada.connection, Name: "Ada Lovelace"}}})
 	require.NoError(t, err)
@@ -83,7 +91,7 @@ func startOAuthBinary(t *testing.T) *oauthServer {
 	nangoHost := httptest.NewServer(s.sim)
 	t.Cleanup(nangoHost.Close)
 	s.binaryServer = startBinary(t, []string{"NANGO_HOST=" + nangoHost.URL, "NANGO_SECRET_KEY=" + sim.DefaultSecretKey},
-		"--auth", "oauth", "--public-url", oauthPublicURL, "--oauth-issuer", s.iss.URL(), "--oauth-scope", "mcp.access",
+		"--auth", "oauth", "--public-url", publicURL, "--oauth-issuer", s.iss.URL(), "--oauth-scope", "mcp.access",
 		"--audit-log", s.auditLog)
 	return s
 }

@@ -25,8 +25,19 @@ type tsPlan struct {
 	Transport string            `json:"transport"`
 	Headers   map[string]string `json:"headers,omitempty"`
 	// AccessToken goes through the SDK's OAuth auth provider.
-	AccessToken string   `json:"accessToken,omitempty"`
-	Calls       []tsCall `json:"calls,omitempty"`
+	AccessToken string `json:"accessToken,omitempty"`
+	// ClientCredentials makes the SDK sign in on its own (its
+	// ClientCredentialsProvider); Route sends one origin's requests to another.
+	ClientCredentials *tsClientCredentials `json:"clientCredentials,omitempty"`
+	Route             map[string]string    `json:"route,omitempty"`
+	Calls             []tsCall             `json:"calls,omitempty"`
+}
+
+type tsClientCredentials struct {
+	ClientID     string `json:"clientId"`
+	ClientSecret string `json:"clientSecret"`
+	Issuer       string `json:"issuer"`
+	Scope        string `json:"scope,omitempty"`
 }
 
 type tsCall struct {
@@ -71,7 +82,10 @@ func runTS(t *testing.T, plan tsPlan) tsOutcome {
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
 	defer cancel()
-	out, _ := exec.CommandContext(ctx, node, script, string(data)).Output()
+	out, err := exec.CommandContext(ctx, node, script, string(data)).Output()
+	if os.Getenv("TSDEBUG") != "" {
+		t.Logf("%s -> %s %v", data, out, err)
+	}
 	var o tsOutcome
 	require.NoError(t, json.Unmarshal(out, &o), "the client printed: %s", out)
 	return o
@@ -187,6 +201,45 @@ func TestE2ETypeScriptSDKOAuthMode(t *testing.T) {
 			o = runTS(t, tsPlan{URL: s.base + tr.path, Transport: tr.name})
 			assert.NotEmpty(t, o.Error, "without a token the SDK cannot connect")
 			t.Logf("without a token: %s", o.Error)
+		})
+	}
+}
+
+// TestE2ETypeScriptSDKOAuthSignIn: the TypeScript SDK signs in by itself,
+// as a machine client would: refused with the challenge, it reads the
+// resource's metadata at the public URL, the issuer's metadata, gets a
+// token for the resource with the client_credentials grant, and retries.
+//
+// The SDK accepts the metadata only if its resource is the endpoint it
+// calls or that endpoint's origin. With --public-url at /mcp (as the README
+// advises) that holds for streamable HTTP but not for /sse; with the
+// origin as --public-url it holds for both.
+func TestE2ETypeScriptSDKOAuthSignIn(t *testing.T) {
+	tsClient(t)
+	for _, tc := range []struct {
+		publicURL string
+		sseWorks  bool
+	}{{oauthPublicURL, false}, {"https://mcp.example.test/", true}} {
+		t.Run(tc.publicURL, func(t *testing.T) {
+			s := startOAuthBinaryAt(t, tc.publicURL)
+			s.iss.AddClient("ada-agent", "ada-agent-secret", ada.sub)
+			for _, tr := range []struct{ name, path string }{{"http", "/mcp"}, {"sse", "/sse"}} {
+				t.Run(tr.name, func(t *testing.T) {
+					plan := tsPlan{URL: "https://mcp.example.test" + tr.path, Transport: tr.name, Calls: ownMailboxCalls,
+						Route:             map[string]string{"https://mcp.example.test": s.base},
+						ClientCredentials: &tsClientCredentials{ClientID: "ada-agent", ClientSecret: "ada-agent-secret", Issuer: s.iss.URL(), Scope: "mcp.access"}}
+					if tr.name == "sse" && !tc.sseWorks {
+						o := runTS(t, plan)
+						assert.Contains(t, o.Error, "Protected resource https://mcp.example.test/mcp does not match expected https://mcp.example.test/sse")
+						return
+					}
+					checkOwnMailbox(t, runTS(t, plan), ada)
+
+					plan.ClientCredentials.ClientSecret = "wrong"
+					o := runTS(t, plan)
+					assert.Equal(t, "InvalidClientError: invalid_client", o.Error, "a client the issuer refuses gets no token")
+				})
+			}
 		})
 	}
 }

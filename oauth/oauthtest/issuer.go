@@ -36,15 +36,20 @@ type Issuer struct {
 	rfc8414   bool                     // serve only /.well-known/oauth-authorization-server
 	down      bool                     // answer 500 to everything
 	jwksHits  int
-	authSeen  []string // Authorization headers received (must stay empty)
+	authSeen  []string          // Authorization headers received (must stay empty)
+	clients   map[string]client // by client id: the token endpoint's clients
+	t         testing.TB        // signs the token endpoint's tokens
 }
+
+// client is a confidential client of the client_credentials grant.
+type client struct{ secret, sub string }
 
 // New starts an issuer whose identifier is its URL plus path (e.g. "" or
 // "/realms/acme"), publishing one RSA key "rsa-1" and one EC key "ec-1".
 // It stops when the test ends.
 func New(t testing.TB, path string) *Issuer {
 	t.Helper()
-	i := &Issuer{keys: map[string]crypto.Signer{}}
+	i := &Issuer{keys: map[string]crypto.Signer{}, clients: map[string]client{}, t: t}
 	i.srv = httptest.NewServer(http.HandlerFunc(i.serve))
 	t.Cleanup(i.srv.Close)
 	i.issuer = i.srv.URL + path
@@ -71,6 +76,17 @@ func (i *Issuer) AddKey(t testing.TB, kid string, ec bool) {
 	defer i.mu.Unlock()
 	i.keys[kid] = k
 	i.published = append(i.published, kid)
+}
+
+// AddClient registers a confidential client of the token endpoint
+// (client_credentials grant, client_secret_basic): its tokens name sub, the
+// resource asked for (RFC 8707) as audience, and the scope asked for.
+// Clients such as the MCP SDKs' client-credentials providers then sign in
+// on their own, starting from the resource's 401.
+func (i *Issuer) AddClient(id, secret, sub string) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	i.clients[id] = client{secret: secret, sub: sub}
 }
 
 // Key is the private key kid, or nil.
@@ -118,6 +134,10 @@ func (i *Issuer) AuthSeen() []string {
 }
 
 func (i *Issuer) serve(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/token" {
+		i.serveToken(w, r)
+		return
+	}
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	if a := r.Header.Get("Authorization"); a != "" {
@@ -129,7 +149,12 @@ func (i *Issuer) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	base := i.srv.URL
 	path := i.issuer[len(base):]
-	meta := map[string]any{"issuer": i.issuer, "jwks_uri": base + "/keys", "response_types_supported": []string{"code"}}
+	meta := map[string]any{
+		"issuer": i.issuer, "jwks_uri": base + "/keys", "response_types_supported": []string{"code"},
+		"authorization_endpoint": base + "/authorize", "token_endpoint": base + "/token", // no /authorize: nobody signs in by browser here
+		"grant_types_supported":                 []string{"client_credentials"},
+		"token_endpoint_auth_methods_supported": []string{"client_secret_basic"},
+	}
 	switch r.URL.Path {
 	case path + "/.well-known/openid-configuration":
 		if i.rfc8414 {
@@ -153,6 +178,44 @@ func (i *Issuer) serve(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, set)
 	default:
 		http.NotFound(w, r)
+	}
+}
+
+// serveToken is the token endpoint: the client_credentials grant only.
+func (i *Issuer) serveToken(w http.ResponseWriter, r *http.Request) {
+	id, secret, ok := r.BasicAuth()
+	i.mu.Lock()
+	c, known := i.clients[id]
+	down := i.down
+	i.mu.Unlock()
+	fail := func(status int, code string) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		json.NewEncoder(w).Encode(map[string]string{"error": code})
+	}
+	switch {
+	case down:
+		http.Error(w, "down", http.StatusInternalServerError)
+	case r.Method != http.MethodPost || r.ParseForm() != nil:
+		fail(http.StatusBadRequest, "invalid_request")
+	case !ok || !known || secret != c.secret:
+		fail(http.StatusUnauthorized, "invalid_client")
+	case r.PostForm.Get("grant_type") != "client_credentials":
+		fail(http.StatusBadRequest, "unsupported_grant_type")
+	case r.PostForm.Get("resource") == "":
+		fail(http.StatusBadRequest, "invalid_target") // this issuer binds every token to a resource
+	default:
+		over := map[string]any{}
+		if scope := r.PostForm.Get("scope"); scope != "" {
+			over["scope"] = scope
+		}
+		tok := i.Token(i.t, c.sub, r.PostForm.Get("resource"), over)
+		w.Header().Set("Cache-Control", "no-store")
+		answer := map[string]any{"access_token": tok, "token_type": "Bearer", "expires_in": 3600}
+		if scope, ok := over["scope"]; ok {
+			answer["scope"] = scope
+		}
+		writeJSON(w, answer)
 	}
 }
 
