@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/outlook-mcp/outlook-mcp/identity"
+	"github.com/outlook-mcp/outlook-mcp/oauth/oauthtest"
 	"github.com/outlook-mcp/outlook-mcp/tools"
 )
 
@@ -73,7 +74,7 @@ func callTool(t *testing.T, c *client.Client, name string) (string, bool) {
 }
 
 func TestEndToEndDiscoveryOnboardingAndCalls(t *testing.T) {
-	f := setup(t, func(c *Config, _ *testIssuer) { c.Scope = "mcp.access" })
+	f := setup(t, func(c *Config, _ *oauthtest.Issuer) { c.Scope = "mcp.access" })
 	hs := serveMCP(t, f)
 
 	// Discovery: 401 without a token, then the metadata it points at.
@@ -89,7 +90,7 @@ func TestEndToEndDiscoveryOnboardingAndCalls(t *testing.T) {
 	var meta map[string]any
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&meta))
 	resp.Body.Close()
-	assert.Equal(t, []any{f.iss.issuer}, meta["authorization_servers"])
+	assert.Equal(t, []any{f.iss.URL()}, meta["authorization_servers"])
 
 	// Signed in, not connected yet: every tool offers the Connect link.
 	tok := f.token(t, nil)

@@ -21,6 +21,7 @@ import (
 
 	"github.com/outlook-mcp/outlook-mcp/identity"
 	"github.com/outlook-mcp/outlook-mcp/nango"
+	"github.com/outlook-mcp/outlook-mcp/oauth/oauthtest"
 	"github.com/outlook-mcp/outlook-mcp/sim"
 )
 
@@ -41,29 +42,29 @@ func (c *clock) add(d time.Duration) {
 }
 
 type fixture struct {
-	iss   *testIssuer
+	iss   *oauthtest.Issuer
 	sim   *sim.Sim
 	auth  *Authenticator
 	clock *clock
 }
 
-func setup(t *testing.T, mutate ...func(*Config, *testIssuer)) *fixture {
+func setup(t *testing.T, mutate ...func(*Config, *oauthtest.Issuer)) *fixture {
 	t.Helper()
 	return setupAt(t, "", mutate...)
 }
 
 // setupAt starts an issuer at path, a simulated Nango whose connection
 // "sandbox" is untagged, and an authenticator for publicURL.
-func setupAt(t *testing.T, path string, mutate ...func(*Config, *testIssuer)) *fixture {
+func setupAt(t *testing.T, path string, mutate ...func(*Config, *oauthtest.Issuer)) *fixture {
 	t.Helper()
-	f := &fixture{iss: newTestIssuer(t, path), clock: &clock{t: time.Now()}}
+	f := &fixture{iss: oauthtest.New(t, path), clock: &clock{t: time.Now()}}
 	fixture, err := os.ReadFile("../testdata/mailbox.json")
 	require.NoError(t, err)
 	f.sim, err = sim.New(fixture, sim.Options{})
 	require.NoError(t, err)
 	nc, err := nango.New(nango.Config{Host: "http://nango.test", SecretKey: sim.DefaultSecretKey, IntegrationID: "outlook", HTTPClient: f.sim.Client()})
 	require.NoError(t, err)
-	cfg := Config{PublicURL: publicURL, Issuer: f.iss.issuer, Nango: nc, Now: f.clock.now}
+	cfg := Config{PublicURL: publicURL, Issuer: f.iss.URL(), Nango: nc, Now: f.clock.now}
 	for _, m := range mutate {
 		m(&cfg, f.iss)
 	}
@@ -77,7 +78,7 @@ func setupAt(t *testing.T, path string, mutate ...func(*Config, *testIssuer)) *f
 func (f *fixture) claims(over map[string]any) map[string]any {
 	now := f.clock.now()
 	c := map[string]any{
-		"iss":   f.iss.issuer,
+		"iss":   f.iss.URL(),
 		"aud":   []string{publicURL},
 		"sub":   "alice-sub",
 		"email": "alice@contoso.com",
@@ -97,7 +98,7 @@ func (f *fixture) claims(over map[string]any) map[string]any {
 }
 
 func (f *fixture) token(t *testing.T, over map[string]any) string {
-	return f.iss.sign(t, "rsa-1", f.claims(over))
+	return f.iss.Sign(t, "rsa-1", f.claims(over))
 }
 
 func (f *fixture) authenticate(token string) (identity.Identity, *Refusal) {
@@ -119,14 +120,14 @@ func TestValidTokenFindsTheTaggedConnection(t *testing.T) {
 		{"RFC 8414 metadata, issuer with a path", "/realms/acme", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := setupAt(t, tc.path, func(_ *Config, iss *testIssuer) { iss.rfc8414 = tc.rfc8414 })
+			f := setupAt(t, tc.path, func(_ *Config, iss *oauthtest.Issuer) { iss.OnlyRFC8414(tc.rfc8414) })
 			f.sim.SetConnectionTags(map[string]string{"end_user_id": "alice-sub"})
 			for _, kid := range []string{"rsa-1", "ec-1"} {
-				who, no := f.authenticate(f.iss.sign(t, kid, f.claims(nil)))
+				who, no := f.authenticate(f.iss.Sign(t, kid, f.claims(nil)))
 				require.Nil(t, no, "%+v", no)
 				assert.Equal(t, identity.Identity{Caller: "alice-sub", Connection: "sandbox", EndUser: identity.EndUser{ID: "alice-sub", Email: "alice@contoso.com"}}, who)
 			}
-			assert.Equal(t, 1, f.iss.hits(), "keys fetched once")
+			assert.Equal(t, 1, f.iss.JWKSHits(), "keys fetched once")
 			assert.Equal(t, 1, countPath(f.sim, "/connections"), "the lookup is cached")
 		})
 	}
@@ -161,7 +162,7 @@ func TestUserWithoutConnectionIsLetInWithoutOne(t *testing.T) {
 }
 
 func TestConnectionClaim(t *testing.T) {
-	f := setup(t, func(c *Config, _ *testIssuer) { c.Claim = "oid" })
+	f := setup(t, func(c *Config, _ *oauthtest.Issuer) { c.Claim = "oid" })
 	f.sim.SetConnectionTags(map[string]string{"end_user_id": "7d1e-oid"})
 	who, no := f.authenticate(f.token(t, map[string]any{"oid": "7d1e-oid"}))
 	require.Nil(t, no)
@@ -175,7 +176,7 @@ func TestConnectionClaim(t *testing.T) {
 }
 
 func TestMissingToken(t *testing.T) {
-	f := setup(t, func(c *Config, _ *testIssuer) { c.Scope = "mcp.access" })
+	f := setup(t, func(c *Config, _ *oauthtest.Issuer) { c.Scope = "mcp.access" })
 	_, no := f.authenticate("")
 	require.NotNil(t, no)
 	assert.Equal(t, 401, no.Status)
@@ -195,13 +196,13 @@ func TestInvalidTokens(t *testing.T) {
 	parts := strings.Split(good, ".")
 	enc := base64.RawURLEncoding
 
-	rsaKey := f.iss.keys["rsa-1"].(*rsa.PrivateKey)
+	rsaKey := f.iss.Key("rsa-1").(*rsa.PrivateKey)
 	pubDER, err := x509.MarshalPKIXPublicKey(&rsaKey.PublicKey)
 	require.NoError(t, err)
 	jwk, err := json.Marshal(jose.JSONWebKey{Key: &rsaKey.PublicKey, KeyID: "rsa-1"})
 	require.NoError(t, err)
 
-	otherIssuer := newTestIssuer(t, "")
+	otherIssuer := oauthtest.New(t, "")
 
 	cases := map[string]string{
 		"expired":                   f.token(t, map[string]any{"exp": now.Add(-2 * time.Minute).Unix()}),
@@ -210,16 +211,16 @@ func TestInvalidTokens(t *testing.T) {
 		"no sub":                    f.token(t, map[string]any{"sub": nil}),
 		"wrong audience":            f.token(t, map[string]any{"aud": []string{"https://other.example.com/mcp"}}),
 		"audience as prefix":        f.token(t, map[string]any{"aud": "https://mcp.example.com"}),
-		"wrong issuer":              f.token(t, map[string]any{"iss": otherIssuer.issuer}),
-		"signed by another issuer":  otherIssuer.sign(t, "rsa-1", f.claims(nil)),
-		"unknown kid":               signWith(t, jose.RS256, otherIssuer.keys["rsa-1"], "made-up", f.claims(nil)),
+		"wrong issuer":              f.token(t, map[string]any{"iss": otherIssuer.URL()}),
+		"signed by another issuer":  otherIssuer.Sign(t, "rsa-1", f.claims(nil)),
+		"unknown kid":               oauthtest.SignWith(t, jose.RS256, otherIssuer.Key("rsa-1"), "made-up", f.claims(nil)),
 		"alg none":                  enc.EncodeToString([]byte(`{"alg":"none","kid":"rsa-1"}`)) + "." + parts[1] + ".",
-		"HMAC with the DER key":     signWith(t, jose.HS256, pubDER, "rsa-1", f.claims(nil)),
-		"HMAC with the JWK":         signWith(t, jose.HS256, jwk, "rsa-1", f.claims(nil)),
-		"tampered payload":          parts[0] + "." + enc.EncodeToString([]byte(`{"iss":"`+f.iss.issuer+`","aud":"`+publicURL+`","sub":"mallory","exp":`+fmt.Sprint(now.Add(time.Hour).Unix())+`}`)) + "." + parts[2],
+		"HMAC with the DER key":     oauthtest.SignWith(t, jose.HS256, pubDER, "rsa-1", f.claims(nil)),
+		"HMAC with the JWK":         oauthtest.SignWith(t, jose.HS256, jwk, "rsa-1", f.claims(nil)),
+		"tampered payload":          parts[0] + "." + enc.EncodeToString([]byte(`{"iss":"`+f.iss.URL()+`","aud":"`+publicURL+`","sub":"mallory","exp":`+fmt.Sprint(now.Add(time.Hour).Unix())+`}`)) + "." + parts[2],
 		"tampered signature":        parts[0] + "." + parts[1] + "." + flip(parts[2]),
 		"not a JWT":                 "opaque-token-value",
-		"EC key named for RSA sigs": signWith(t, jose.ES256, f.iss.keys["ec-1"], "rsa-1", f.claims(nil)),
+		"EC key named for RSA sigs": oauthtest.SignWith(t, jose.ES256, f.iss.Key("ec-1"), "rsa-1", f.claims(nil)),
 	}
 	for name, tok := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -260,7 +261,7 @@ func flip(s string) string {
 }
 
 func TestScope(t *testing.T) {
-	f := setup(t, func(c *Config, _ *testIssuer) { c.Scope = "mcp.access" })
+	f := setup(t, func(c *Config, _ *oauthtest.Issuer) { c.Scope = "mcp.access" })
 	for name, over := range map[string]map[string]any{
 		"scope string": nil,
 		"scp string":   {"scope": nil, "scp": "mcp.access User.Read"},
@@ -280,7 +281,7 @@ func TestScope(t *testing.T) {
 
 func TestEntraScopeURI(t *testing.T) {
 	// Clients ask Entra ID for api://<app>/mcp.access; its token says scp "mcp.access".
-	f := setup(t, func(c *Config, _ *testIssuer) {
+	f := setup(t, func(c *Config, _ *oauthtest.Issuer) {
 		c.Scope, c.Audience = "api://5c1f0a9e/mcp.access", "5c1f0a9e"
 	})
 	_, no := f.authenticate(f.token(t, map[string]any{"aud": "5c1f0a9e", "scope": nil, "scp": "mcp.access"}))
@@ -297,32 +298,32 @@ func TestKeyRotationAndRefetchLimit(t *testing.T) {
 	f := setup(t)
 	_, no := f.authenticate(f.token(t, nil))
 	require.Nil(t, no)
-	require.Equal(t, 1, f.iss.hits())
+	require.Equal(t, 1, f.iss.JWKSHits())
 
 	// A flood of tokens naming made-up keys costs the issuer at most one
 	// fetch per refetch interval.
 	flood := func() {
 		for i := range 50 {
-			_, no := f.authenticate(signWith(t, jose.RS256, f.iss.keys["rsa-1"], fmt.Sprintf("random-%d", i), f.claims(nil)))
+			_, no := f.authenticate(oauthtest.SignWith(t, jose.RS256, f.iss.Key("rsa-1"), fmt.Sprintf("random-%d", i), f.claims(nil)))
 			require.NotNil(t, no)
 			assert.Equal(t, 401, no.Status)
 		}
 	}
 	flood()
-	assert.Equal(t, 1, f.iss.hits(), "the keys were fetched just now: no refetch")
+	assert.Equal(t, 1, f.iss.JWKSHits(), "the keys were fetched just now: no refetch")
 	f.clock.add(31 * time.Second)
 	flood()
-	assert.Equal(t, 2, f.iss.hits(), "one refetch for the first unknown kid, then none")
+	assert.Equal(t, 2, f.iss.JWKSHits(), "one refetch for the first unknown kid, then none")
 
 	// The issuer rotates: rsa-1 is gone, rsa-2 is new.
-	f.iss.addKey(t, "rsa-2", false)
-	f.iss.publish("rsa-2")
-	_, no = f.authenticate(f.iss.sign(t, "rsa-2", f.claims(nil)))
+	f.iss.AddKey(t, "rsa-2", false)
+	f.iss.Publish("rsa-2")
+	_, no = f.authenticate(f.iss.Sign(t, "rsa-2", f.claims(nil)))
 	require.NotNil(t, no, "refetch still rate-limited")
 	f.clock.add(31 * time.Second)
-	_, no = f.authenticate(f.iss.sign(t, "rsa-2", f.claims(nil)))
+	_, no = f.authenticate(f.iss.Sign(t, "rsa-2", f.claims(nil)))
 	require.Nil(t, no, "the new key is fetched")
-	assert.Equal(t, 3, f.iss.hits())
+	assert.Equal(t, 3, f.iss.JWKSHits())
 
 	// The old key is gone after the refetch.
 	_, no = f.authenticate(f.token(t, nil))
@@ -330,32 +331,28 @@ func TestKeyRotationAndRefetchLimit(t *testing.T) {
 
 	// Keys are refreshed when old.
 	f.clock.add(2 * time.Hour)
-	_, no = f.authenticate(f.iss.sign(t, "rsa-2", f.claims(nil)))
+	_, no = f.authenticate(f.iss.Sign(t, "rsa-2", f.claims(nil)))
 	require.Nil(t, no)
-	assert.Equal(t, 4, f.iss.hits())
+	assert.Equal(t, 4, f.iss.JWKSHits())
 }
 
 func TestIssuerUnreachable(t *testing.T) {
 	f := setup(t)
-	f.iss.mu.Lock()
-	f.iss.down = true
-	f.iss.mu.Unlock()
+	f.iss.SetDown(true)
 	_, no := f.authenticate(f.token(t, nil))
 	require.NotNil(t, no)
 	assert.Equal(t, 503, no.Status, "our fault, not the token's")
 	assert.False(t, no.Failed)
 
-	f.iss.mu.Lock()
-	f.iss.down = false
-	f.iss.mu.Unlock()
+	f.iss.SetDown(false)
 	f.clock.add(31 * time.Second)
 	_, no = f.authenticate(f.token(t, nil))
 	assert.Nil(t, no, "recovers once the issuer answers")
 }
 
 func TestIssuerMetadataMustNameTheIssuer(t *testing.T) {
-	f := setup(t, func(c *Config, iss *testIssuer) { c.Issuer = iss.issuer + "/" })
-	_, no := f.authenticate(f.token(t, map[string]any{"iss": f.iss.issuer + "/"}))
+	f := setup(t, func(c *Config, iss *oauthtest.Issuer) { c.Issuer = iss.URL() + "/" })
+	_, no := f.authenticate(f.token(t, map[string]any{"iss": f.iss.URL() + "/"}))
 	require.NotNil(t, no)
 	assert.Equal(t, 503, no.Status, "metadata for another issuer is not used")
 }
@@ -373,7 +370,7 @@ func TestNangoDown(t *testing.T) {
 
 func TestNangoKeyCannotList(t *testing.T) {
 	var logs strings.Builder
-	f := setup(t, func(c *Config, _ *testIssuer) { c.Logger = slog.New(slog.NewTextHandler(&logs, nil)) })
+	f := setup(t, func(c *Config, _ *oauthtest.Issuer) { c.Logger = slog.New(slog.NewTextHandler(&logs, nil)) })
 	deny := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(403)
 		w.Write([]byte(`{"error":{"code":"forbidden","message":"Insufficient scope. Required: environment:connections:list"}}`))
@@ -390,7 +387,7 @@ func TestNangoKeyCannotList(t *testing.T) {
 }
 
 func TestTemplate(t *testing.T) {
-	f := setup(t, func(c *Config, _ *testIssuer) { c.Lookup, c.Template = LookupTemplate, "outlook-{oid}" })
+	f := setup(t, func(c *Config, _ *oauthtest.Issuer) { c.Lookup, c.Template = LookupTemplate, "outlook-{oid}" })
 	who, no := f.authenticate(f.token(t, map[string]any{"oid": "6f2e8b41-3c9d-4a7e-b5f0-2d8c1e9a4b37"}))
 	require.Nil(t, no)
 	assert.Equal(t, identity.Identity{Caller: "alice-sub", Connection: "outlook-6f2e8b41-3c9d-4a7e-b5f0-2d8c1e9a4b37"}, who)
@@ -402,11 +399,11 @@ func TestTemplate(t *testing.T) {
 		assert.Equal(t, 403, no.Status)
 	}
 
-	f = setup(t, func(c *Config, _ *testIssuer) { c.Lookup = LookupTemplate })
+	f = setup(t, func(c *Config, _ *oauthtest.Issuer) { c.Lookup = LookupTemplate })
 	who, no = f.authenticate(f.token(t, nil))
 	require.Nil(t, no)
 	assert.Equal(t, "alice-sub", who.Connection, "default {sub}")
-	f = setup(t, func(c *Config, _ *testIssuer) { c.Lookup, c.Template = LookupTemplate, "{email}" })
+	f = setup(t, func(c *Config, _ *oauthtest.Issuer) { c.Lookup, c.Template = LookupTemplate, "{email}" })
 	who, _ = f.authenticate(f.token(t, nil))
 	assert.Equal(t, "alice@contoso.com", who.Connection)
 }
@@ -428,11 +425,11 @@ func TestNoTokenPassthrough(t *testing.T) {
 		}
 		assert.NotContains(t, string(r.Body), tok)
 	}
-	assert.Empty(t, f.iss.authSeen, "the issuer is asked without credentials")
+	assert.Empty(t, f.iss.AuthSeen(), "the issuer is asked without credentials")
 }
 
 func TestMetadata(t *testing.T) {
-	f := setup(t, func(c *Config, _ *testIssuer) { c.Scope = "mcp.access offline_access" })
+	f := setup(t, func(c *Config, _ *oauthtest.Issuer) { c.Scope = "mcp.access offline_access" })
 	mux := http.NewServeMux()
 	f.auth.Mount(mux)
 	assert.Equal(t, []string{"/.well-known/oauth-protected-resource", "/.well-known/oauth-protected-resource/mcp"}, f.auth.MetadataPaths())
@@ -444,13 +441,13 @@ func TestMetadata(t *testing.T) {
 		var doc map[string]any
 		require.NoError(t, json.Unmarshal(w.Body.Bytes(), &doc))
 		assert.Equal(t, publicURL, doc["resource"])
-		assert.Equal(t, []any{f.iss.issuer}, doc["authorization_servers"])
+		assert.Equal(t, []any{f.iss.URL()}, doc["authorization_servers"])
 		assert.Equal(t, []any{"mcp.access", "offline_access"}, doc["scopes_supported"])
 		assert.Equal(t, []any{"header"}, doc["bearer_methods_supported"])
 	}
 
 	// resource is --public-url exactly as given, trailing slash and all.
-	f = setup(t, func(c *Config, _ *testIssuer) { c.PublicURL = "https://mcp.example.com/" })
+	f = setup(t, func(c *Config, _ *oauthtest.Issuer) { c.PublicURL = "https://mcp.example.com/" })
 	assert.Equal(t, []string{"/.well-known/oauth-protected-resource"}, f.auth.MetadataPaths())
 	w := httptest.NewRecorder()
 	f.auth.MetadataHandler().ServeHTTP(w, httptest.NewRequest("GET", "/.well-known/oauth-protected-resource", nil))

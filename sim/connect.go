@@ -28,7 +28,7 @@ type connects struct {
 
 // SetConnectionTags sets the tags of the simulated connection, as Nango
 // does when a user completes a Connect link made with tags; nil leaves it
-// untagged.
+// untagged. For one of Options.Users: s.User(id).SetConnectionTags.
 func (s *Sim) SetConnectionTags(tags map[string]string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -75,9 +75,15 @@ func (s *Sim) serveConnections(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	list := []any{}
-	// Every connection's simulator lists itself: more connections, more entries.
-	for _, c := range []*Sim{s} {
+	// Every connection's simulator lists itself: the environment's own, then
+	// each of Options.Users in the order given.
+	conns := []*Sim{s}
+	for _, u := range s.opts.Users {
+		conns = append(conns, s.users[u.ConnectionID])
+	}
+	for i, c := range conns {
 		if entry, ok := c.listing(q); ok {
+			entry["id"] = 48213 + i
 			list = append(list, entry)
 		}
 	}

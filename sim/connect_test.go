@@ -67,3 +67,33 @@ func TestConnectSessionBody(t *testing.T) {
 	}
 	assert.Len(t, s.ConnectSessions(), 1)
 }
+
+// With Options.Users, GET /connections lists every connection of the
+// environment, each with its own tags: a tag lookup finds each user's own.
+func TestListConnectionsListsEveryUser(t *testing.T) {
+	s := newSim(t, func(o *Options) {
+		o.Users = []User{{ConnectionID: "conn-ada", Name: "Ada Lovelace"}, {ConnectionID: "conn-bob", Name: "Bob Marley"}}
+	})
+	s.SetConnectionTags(map[string]string{"end_user_id": "priya"})
+	s.User("conn-ada").SetConnectionTags(map[string]string{"end_user_id": "ada"})
+	ids := func(query string) []string {
+		status, body := nangoCall(t, s, "GET", "/connections?"+query, "")
+		require.Equal(t, 200, status, body)
+		var out struct {
+			Connections []struct {
+				ConnectionID string `json:"connection_id"`
+			}
+		}
+		require.NoError(t, json.Unmarshal([]byte(body), &out))
+		var ids []string
+		for _, c := range out.Connections {
+			ids = append(ids, c.ConnectionID)
+		}
+		return ids
+	}
+	assert.Equal(t, []string{"sandbox", "conn-ada", "conn-bob"}, ids(""))
+	assert.Equal(t, []string{"conn-ada"}, ids("tags[end_user_id]=ada"))
+	assert.Equal(t, []string{"sandbox"}, ids("tags[end_user_id]=priya"))
+	assert.Empty(t, ids("tags[end_user_id]=bob"), "bob's connection is untagged")
+	assert.Equal(t, []string{"conn-bob"}, ids("connectionId=conn-bob"))
+}
