@@ -282,7 +282,7 @@ func cpuSeconds(pids []int) []float64 {
 	return out
 }
 
-func calls(binary, fakenango string, n int, d time.Duration) {
+func calls(binary, fakenango string, n, rounds int, d time.Duration) {
 	fake := startFake(fakenango, n)
 	defer fake.stop()
 	uri, header := recordGraphRequest(binary, fake)
@@ -290,27 +290,53 @@ func calls(binary, fakenango string, n int, d time.Duration) {
 	defer srv.stop()
 	proxy := startReverseProxy(fake)
 	defer proxy.stop()
-	fmt.Printf("%d clients as %d users, %s per phase, %d cores; Graph request: GET %s\n\n", n, n, d, runtime.NumCPU(), strings.SplitN(uri, "?", 2)[0])
-	results := []result{
-		measure("server (search_mail over /mcp)", n, d, mcpCall(srv.base), 0, srv.cmd.Process.Pid, fake.cmd.Process.Pid),
-		measure("direct to the fake", n, d, graphCall(fake.base, uri, header), 0, 0, fake.cmd.Process.Pid),
-		measure("through a bare reverse proxy", n, d, graphCall(proxy.base, uri, header), 0, proxy.cmd.Process.Pid, fake.cmd.Process.Pid),
-	}
-	fmt.Println("| path | calls/s | p50 ms | p99 ms | errors | tool errors | CPU ms per call: load, middle, fake |")
-	fmt.Println("|---|---|---|---|---|---|---|")
-	for _, r := range results {
-		middle := "-"
-		if r.name != "direct to the fake" {
-			middle = fmt.Sprintf("%.3f", r.cpu[1]*1000/float64(r.calls))
+	fmt.Printf("%d clients as %d users, %d rounds of 3 phases of %s, %d cores; Graph request: GET %s\n\n", n, n, rounds, d, runtime.NumCPU(), strings.SplitN(uri, "?", 2)[0])
+	fmt.Println("| round | path | calls/s | p50 ms | p99 ms | errors | tool errors | CPU ms per call: load, middle, fake, all |")
+	fmt.Println("|---|---|---|---|---|---|---|---|")
+	var ratios [3][]float64 // server/direct, server/proxy, and by CPU per call: direct/server
+	var failed []result
+	for round := 1; round <= rounds; round++ {
+		results := []result{
+			measure("server (search_mail over /mcp)", n, d, mcpCall(srv.base), 0, srv.cmd.Process.Pid, fake.cmd.Process.Pid),
+			measure("direct to the fake", n, d, graphCall(fake.base, uri, header), 0, 0, fake.cmd.Process.Pid),
+			measure("through a bare reverse proxy", n, d, graphCall(proxy.base, uri, header), 0, proxy.cmd.Process.Pid, fake.cmd.Process.Pid),
 		}
-		fmt.Printf("| %s | %.0f | %.2f | %.2f | %d | %d | %.3f, %s, %.3f |\n", r.name, r.perSec, r.p50, r.p99, r.errs, r.toolErs,
-			r.cpu[0]*1000/float64(r.calls), middle, r.cpu[2]*1000/float64(r.calls))
-	}
-	s, direct, proxied := results[0].perSec, results[1].perSec, results[2].perSec
-	fmt.Printf("\nserver/direct %.2f×, server/proxy %.2f×, proxy/direct %.2f×\n", s/direct, s/proxied, proxied/direct)
-	for _, r := range results {
-		if r.errs+r.toolErs > 0 {
-			fmt.Printf("RUN HAD ERRORS: %s: %d errors, %d tool errors; first: %.500v\n", r.name, r.errs, r.toolErs, r.firstErr)
+		var all []float64
+		for _, r := range results {
+			per := func(k int) float64 { return r.cpu[k] * 1000 / float64(r.calls) }
+			middle, total := "-", per(0)+per(2)
+			if r.name != "direct to the fake" {
+				middle, total = fmt.Sprintf("%.3f", per(1)), total+per(1)
+			}
+			all = append(all, total)
+			fmt.Printf("| %d | %s | %.0f | %.2f | %.2f | %d | %d | %.3f, %s, %.3f, %.3f |\n", round, r.name, r.perSec, r.p50, r.p99, r.errs, r.toolErs,
+				per(0), middle, per(2), total)
+			if r.errs+r.toolErs > 0 {
+				failed = append(failed, r)
+			}
 		}
+		ratios[0] = append(ratios[0], results[0].perSec/results[1].perSec)
+		ratios[1] = append(ratios[1], results[0].perSec/results[2].perSec)
+		ratios[2] = append(ratios[2], all[1]/all[0])
 	}
+	fmt.Println()
+	for k, name := range []string{"server/direct (calls/s)", "server/proxy (calls/s)", "server/direct (CPU per call, all processes: direct's / server's)"} {
+		fmt.Printf("%s: median %.2f× of %s\n", name, median(ratios[k]), format(ratios[k]))
+	}
+	for _, r := range failed {
+		fmt.Printf("RUN HAD ERRORS: %s: %d errors, %d tool errors; first: %.500v\n", r.name, r.errs, r.toolErs, r.firstErr)
+	}
+}
+
+func median(v []float64) float64 {
+	v = slices.Sorted(slices.Values(v))
+	return v[len(v)/2]
+}
+
+func format(v []float64) string {
+	var parts []string
+	for _, x := range v {
+		parts = append(parts, fmt.Sprintf("%.2f", x))
+	}
+	return strings.Join(parts, ", ")
 }

@@ -40,7 +40,8 @@ func main() {
 	n := flag.Int("n", 1000, "sessions: how many idle SSE sessions")
 	fake := flag.String("fakenango", "", "calls, connections: the built scripts/fakenango binary")
 	clients := flag.Int("clients", 64, "calls: concurrent clients, each a user of its own")
-	duration := flag.Duration("duration", 10*time.Second, "calls: how long each phase measures (after a 1 s warm-up)")
+	duration := flag.Duration("duration", 5*time.Second, "calls: how long each phase measures (after a 1 s warm-up)")
+	rounds := flag.Int("rounds", 3, "calls: rounds of the three phases, alternated so that other work on the machine weighs on each")
 	conns := flag.Int("connections", 10000, "connections: how many distinct connections call once each")
 	flag.Parse()
 	if flag.NArg() == 2 && flag.Arg(0) == "reverse-proxy" { // started by calls
@@ -57,7 +58,7 @@ func main() {
 	case "sessions":
 		sessions(*binary, *n)
 	case "calls":
-		calls(*binary, *fake, *clients, min(*duration, 2*time.Minute))
+		calls(*binary, *fake, *clients, min(max(*rounds, 1), 10), min(*duration, time.Minute))
 	case "connections":
 		log.Fatal("todo", *conns)
 	default:
