@@ -60,7 +60,7 @@ func main() {
 	case "calls":
 		calls(*binary, *fake, *clients, min(max(*rounds, 1), 10), min(*duration, time.Minute))
 	case "connections":
-		log.Fatal("todo", *conns)
+		connections(*binary, *fake, min(*conns, 20000))
 	default:
 		log.Fatalf("unknown measurement %q", flag.Arg(0))
 	}
