@@ -13,8 +13,11 @@
 // concurrent clients each as its own user (connection-id), against a
 // zero-latency fake Nango with that many connections; next to it, in the
 // same run, the same Graph request sent straight to the fake (the limit)
-// and through a bare reverse proxy (the two-hop limit). Every process is
-// started here and stopped at the end; each phase lasts -duration.
+// and through a bare reverse proxy (the two-hop limit), in a process of its
+// own as the server is. The three phases alternate for -rounds rounds of
+// -duration each, so that other work on the machine weighs on all three;
+// each row gives the CPU time every process spent per call. Every process
+// is started here and stopped at the end.
 //
 // connections: the server's RSS as -connections distinct users (real
 // connections of the fake, each with its own mailbox) make one call each.
