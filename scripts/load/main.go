@@ -19,8 +19,9 @@
 // each row gives the CPU time every process spent per call. Every process
 // is started here and stopped at the end.
 //
-// connections: the server's RSS as -connections distinct users (real
-// connections of the fake, each with its own mailbox) make one call each.
+// connections: the server's RSS, remembered connections and heap after
+// every 1,000 of -connections distinct users (real connections of the fake,
+// each with its own mailbox) made one call each.
 package main
 
 import (
@@ -35,6 +36,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -85,6 +87,8 @@ func start(binary string, env []string, args ...string) *server {
 // launch starts cmd and waits for the line of its stderr that names the
 // address it listens on (the pattern's group).
 func launch(cmd *exec.Cmd, pattern string) *server {
+	// Should this process die before stopping it (log.Fatal), it dies too.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		log.Fatal(err)
