@@ -36,7 +36,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -87,8 +86,7 @@ func start(binary string, env []string, args ...string) *server {
 // launch starts cmd and waits for the line of its stderr that names the
 // address it listens on (the pattern's group).
 func launch(cmd *exec.Cmd, pattern string) *server {
-	// Should this process die before stopping it (log.Fatal), it dies too.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	dieWithThisProcess(cmd)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		log.Fatal(err)
