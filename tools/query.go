@@ -272,23 +272,32 @@ func oneLine(s string, n int) string {
 	}
 	var b strings.Builder
 	b.Grow(len(s))
-	runes, cut, space := 0, 0, false // cut: the end of the first n-1 runes
-	for _, r := range s {
+	// cut: the end of the first n-1 runes in b; word: where the word being
+	// read starts in s (-1 between words). Words are copied whole.
+	runes, cut, word := 0, 0, -1
+	for i, r := range s {
 		if unicode.IsSpace(r) {
-			space = b.Len() > 0
+			if word >= 0 {
+				b.WriteString(s[word:i])
+				word = -1
+			}
 			continue
 		}
-		if space {
-			b.WriteByte(' ')
-			if runes++; runes == n-1 {
-				cut = b.Len()
+		if word < 0 {
+			if b.Len() > 0 {
+				b.WriteByte(' ')
+				if runes++; runes == n-1 {
+					cut = b.Len()
+				}
 			}
-			space = false
+			word = i
 		}
-		b.WriteRune(r)
 		if runes++; runes == n-1 {
-			cut = b.Len()
+			cut = b.Len() + i + utf8.RuneLen(r) - word
 		}
+	}
+	if word >= 0 {
+		b.WriteString(s[word:])
 	}
 	if runes > n {
 		return strings.TrimRight(b.String()[:cut], " ") + "…"
