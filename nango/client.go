@@ -69,6 +69,10 @@ type Client struct {
 	connectLinks map[EndUser]reconnectLink // see ConnectLink; guarded by mu
 }
 
+// idleConnections is how many idle connections to Nango the default
+// HTTP client keeps for reuse.
+const idleConnections = 256
+
 type connKey struct{ integration, id string }
 
 type cached struct {
@@ -100,7 +104,12 @@ func New(cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("the Nango host %q is not an http(s) URL", cfg.Host)
 	}
 	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{Timeout: 2 * time.Minute}
+		// Every request goes to one host, Nango. net/http keeps 2 idle
+		// connections per host: with more calls in flight, each one beyond
+		// those would open a connection and leave it in TIME_WAIT.
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConns, t.MaxIdleConnsPerHost = idleConnections, idleConnections
+		cfg.HTTPClient = &http.Client{Timeout: 2 * time.Minute, Transport: t}
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)

@@ -2,7 +2,12 @@ package nango
 
 import (
 	"context"
+	"fmt"
+	"net"
 	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -118,4 +123,36 @@ func TestConnectionHandlesAreSharedPerID(t *testing.T) {
 	assert.NotSame(t, a, c.Connection("conn-b"))
 	assert.Equal(t, "conn-a", a.ID())
 	assert.Equal(t, testIntegration, a.IntegrationID())
+}
+
+// Many users' calls at once reuse the connections to Nango: the default
+// client keeps more than net/http's 2 idle connections per host.
+func TestDefaultClientReusesConnectionsToNango(t *testing.T) {
+	var opened atomic.Int32
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(5 * time.Millisecond) // so the calls overlap
+		w.Write([]byte(`{}`))
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			opened.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	c, err := New(Config{Host: srv.URL, SecretKey: testKey, IntegrationID: testIntegration})
+	require.NoError(t, err)
+	const users = 16
+	for range 3 {
+		var wg sync.WaitGroup
+		for u := range users {
+			wg.Go(func() {
+				assert.NoError(t, c.Connection(fmt.Sprintf("user-%d", u)).Do(t.Context(), Request{Path: "/me"}, nil))
+			})
+		}
+		wg.Wait()
+	}
+	// 16 at most for the first round; later rounds reuse them (before:
+	// about 14 more per round).
+	assert.LessOrEqual(t, opened.Load(), int32(users+2), "connections opened for 3 rounds of %d calls at once", users)
 }

@@ -13,6 +13,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/outlook-mcp/outlook-mcp/nango"
 )
@@ -262,7 +264,50 @@ func short(s string) string {
 }
 
 // oneLine collapses white space and cuts s to at most n runes, for previews.
+// It runs for every message of every listing, so it makes one pass and one
+// string; oneLineRunes is the same for text that is not valid UTF-8.
 func oneLine(s string, n int) string {
+	if !utf8.ValidString(s) {
+		return oneLineRunes(s, n)
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	// cut: the end of the first n-1 runes in b; word: where the word being
+	// read starts in s (-1 between words). Words are copied whole.
+	runes, cut, word := 0, 0, -1
+	for i, r := range s {
+		if unicode.IsSpace(r) {
+			if word >= 0 {
+				b.WriteString(s[word:i])
+				word = -1
+			}
+			continue
+		}
+		if word < 0 {
+			if b.Len() > 0 {
+				b.WriteByte(' ')
+				if runes++; runes == n-1 {
+					cut = b.Len()
+				}
+			}
+			word = i
+		}
+		if runes++; runes == n-1 {
+			cut = b.Len() + i + utf8.RuneLen(r) - word
+		}
+	}
+	if word >= 0 {
+		b.WriteString(s[word:])
+	}
+	if runes > n {
+		return strings.TrimRight(b.String()[:cut], " ") + "…"
+	}
+	return b.String()
+}
+
+// oneLineRunes is oneLine by the definition: each byte of invalid UTF-8
+// becomes U+FFFD in a text that is cut.
+func oneLineRunes(s string, n int) string {
 	s = strings.Join(strings.Fields(s), " ")
 	if r := []rune(s); len(r) > n {
 		return strings.TrimSpace(string(r[:n-1])) + "…"

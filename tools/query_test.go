@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -320,4 +321,37 @@ func FuzzMailQuery(f *testing.F) {
 		// Every OData literal is closed: doubled quotes aside, quotes pair up.
 		require.Zero(t, strings.Count(strings.ReplaceAll(filter, "''", ""), "'")%2, filter)
 	})
+}
+
+// oneLine's single pass gives what its definition (oneLineRunes) gives.
+func TestOneLineIsItsDefinition(t *testing.T) {
+	pieces := []string{"a", "b", "é", "😀", " ", "  ", "\t", "\n", "\r\n", "\u00a0", "\u2003", "\u3000", "\x85", "\xff", "\xe2\x80", "…"}
+	rng := rand.New(rand.NewPCG(7, 7))
+	for range 20000 {
+		var b strings.Builder
+		for range rng.IntN(12) {
+			b.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		s, n := b.String(), 1+rng.IntN(8)
+		require.Equal(t, oneLineRunes(s, n), oneLine(s, n), "oneLine(%q, %d)", s, n)
+	}
+	long := strings.Repeat("Hello  world,\n\tthis is  a preview. ", 10)
+	assert.Equal(t, oneLineRunes(long, 100), oneLine(long, 100))
+	assert.Len(t, []rune(oneLine(long, 100)), 100)
+}
+
+func BenchmarkOneLine(b *testing.B) {
+	preview := strings.Repeat("Hi team,\r\n\r\nThe quarterly numbers are in: revenue is up ", 6)[:255]
+	b.ReportAllocs()
+	for b.Loop() {
+		oneLine(preview, 160)
+	}
+}
+
+func BenchmarkOneLineRunes(b *testing.B) {
+	preview := strings.Repeat("Hi team,\r\n\r\nThe quarterly numbers are in: revenue is up ", 6)[:255]
+	b.ReportAllocs()
+	for b.Loop() {
+		oneLineRunes(preview, 160)
+	}
 }

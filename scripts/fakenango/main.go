@@ -4,10 +4,14 @@
 //
 //	go run ./scripts/fakenango -addr 127.0.0.1:3003 &
 //	NANGO_HOST=http://127.0.0.1:3003 NANGO_SECRET_KEY=<printed key> NANGO_CONNECTION_ID=sandbox outlook-mcp
+//
+// -users N adds N more connections, user-1 … user-N, each with a mailbox of
+// its own, for a server in --auth nango mode (scripts/load calls).
 package main
 
 import (
 	"flag"
+	"fmt"
 	"log"
 	"net"
 	"net/http"
@@ -20,6 +24,7 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:3003", "loopback address to listen on")
 	fixture := flag.String("fixture", "testdata/mailbox.json", "sample mailbox")
 	latency := flag.Duration("latency", 0, "added to every Graph request, as a real mailbox's 100-300 ms")
+	users := flag.Int("users", 0, "more connections, user-1 … user-N, each with its own mailbox")
 	flag.Parse()
 	if host, _, err := net.SplitHostPort(*addr); err != nil || !net.ParseIP(host).IsLoopback() {
 		log.Fatalf("-addr must be a loopback host:port, not %q", *addr)
@@ -28,7 +33,11 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	s, err := sim.New(data, sim.Options{Latency: *latency})
+	opts := sim.Options{Latency: *latency}
+	for i := 1; i <= *users; i++ {
+		opts.Users = append(opts.Users, sim.User{ConnectionID: fmt.Sprintf("user-%d", i), Name: fmt.Sprintf("User %d", i)})
+	}
+	s, err := sim.New(data, opts)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -36,6 +45,6 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	log.Printf("fake Nango on http://%s, secret key %s, connection %q, integration %q", ln.Addr(), sim.DefaultSecretKey, "sandbox", "outlook")
+	log.Printf("fake Nango on http://%s, secret key %s, connection %q (and %d users), integration %q", ln.Addr(), sim.DefaultSecretKey, "sandbox", *users, "outlook")
 	log.Fatal(http.Serve(ln, s))
 }
