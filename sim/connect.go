@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -143,10 +142,7 @@ func (s *Sim) serveConnectSession(w http.ResponseWriter, r *http.Request, body [
 		Overrides                  json.RawMessage   `json:"overrides"`
 		Tags                       map[string]string `json:"tags"`
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields() // zod .strict()
-	if err := dec.Decode(&req); err != nil {
-		(&nangoError{status: 400, code: "invalid_body", issues: []issue{{Code: "custom", Message: err.Error(), Path: []any{}}}}).write(w)
+	if !decodeStrictBody(w, body, &req) {
 		return
 	}
 	var issues []issue

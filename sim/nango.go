@@ -504,10 +504,7 @@ func (s *Sim) serveReconnect(w http.ResponseWriter, r *http.Request, body []byte
 		WebhookURLOverride         json.RawMessage           `json:"webhook_url_override"`
 		Tags                       json.RawMessage           `json:"tags"`
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields() // zod .strict()
-	if err := dec.Decode(&req); err != nil {
-		(&nangoError{status: 400, code: "invalid_body", issues: []issue{{Code: "custom", Message: err.Error(), Path: []any{}}}}).write(w)
+	if !decodeStrictBody(w, body, &req) {
 		return
 	}
 	var issues []issue
@@ -570,4 +567,16 @@ func newUUID() string {
 	b[8] = b[8]&0x3f | 0x80
 	h := hex.EncodeToString(b)
 	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// decodeStrictBody decodes a request body as Nango's zod .strict() schemas
+// do: an unknown field is a 400 invalid_body, answered here (false).
+func decodeStrictBody(w http.ResponseWriter, body []byte, v any) bool {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		(&nangoError{status: 400, code: "invalid_body", issues: []issue{{Code: "custom", Message: err.Error(), Path: []any{}}}}).write(w)
+		return false
+	}
+	return true
 }
