@@ -107,7 +107,7 @@ func TestEndToEndDiscoveryOnboardingAndCalls(t *testing.T) {
 
 	// The user completes the link; Nango tags the new connection.
 	f.sim.SetConnectionTags(sessions[0].Tags)
-	f.clock.add(16 * time.Second)
+	f.clock.Add(16 * time.Second)
 	text, isErr = callTool(t, c, "get_profile")
 	assert.False(t, isErr, text)
 	assert.Contains(t, text, `Nango connection "sandbox"`)

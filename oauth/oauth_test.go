@@ -27,25 +27,11 @@ import (
 
 const publicURL = "https://mcp.example.com/mcp"
 
-// clock is a settable time: key refetch limits and cache lifetimes are
-// tested without sleeping.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 type fixture struct {
 	iss   *oauthtest.Issuer
 	sim   *sim.Sim
 	auth  *Authenticator
-	clock *clock
+	clock *oauthtest.Clock
 }
 
 func setup(t *testing.T, mutate ...func(*Config, *oauthtest.Issuer)) *fixture {
@@ -57,14 +43,14 @@ func setup(t *testing.T, mutate ...func(*Config, *oauthtest.Issuer)) *fixture {
 // "sandbox" is untagged, and an authenticator for publicURL.
 func setupAt(t *testing.T, path string, mutate ...func(*Config, *oauthtest.Issuer)) *fixture {
 	t.Helper()
-	f := &fixture{iss: oauthtest.New(t, path), clock: &clock{t: time.Now()}}
+	f := &fixture{iss: oauthtest.New(t, path), clock: oauthtest.NewClock(time.Now())}
 	fixture, err := os.ReadFile("../testdata/mailbox.json")
 	require.NoError(t, err)
 	f.sim, err = sim.New(fixture, sim.Options{})
 	require.NoError(t, err)
 	nc, err := nango.New(nango.Config{Host: "http://nango.test", SecretKey: sim.DefaultSecretKey, IntegrationID: "outlook", HTTPClient: f.sim.Client()})
 	require.NoError(t, err)
-	cfg := Config{PublicURL: publicURL, Issuer: f.iss.URL(), Nango: nc, Now: f.clock.now}
+	cfg := Config{PublicURL: publicURL, Issuer: f.iss.URL(), Nango: nc, Now: f.clock.Now}
 	for _, m := range mutate {
 		m(&cfg, f.iss)
 	}
@@ -76,7 +62,7 @@ func setupAt(t *testing.T, path string, mutate ...func(*Config, *oauthtest.Issue
 // claims are a good token's claims for alice, with over applied (a nil
 // value removes the claim).
 func (f *fixture) claims(over map[string]any) map[string]any {
-	now := f.clock.now()
+	now := f.clock.Now()
 	c := map[string]any{
 		"iss":   f.iss.URL(),
 		"aud":   []string{publicURL},
@@ -155,7 +141,7 @@ func TestUserWithoutConnectionIsLetInWithoutOne(t *testing.T) {
 	f.sim.SetConnectionTags(map[string]string{"end_user_id": "alice-sub"})
 	who, _ = f.authenticate(f.token(t, nil))
 	assert.Equal(t, "", who.Connection, "still cached as not found")
-	f.clock.add(16 * time.Second)
+	f.clock.Add(16 * time.Second)
 	who, _ = f.authenticate(f.token(t, nil))
 	assert.Equal(t, "sandbox", who.Connection)
 	assert.Equal(t, 2, countPath(f.sim, "/connections"))
@@ -191,7 +177,7 @@ func TestMissingToken(t *testing.T) {
 
 func TestInvalidTokens(t *testing.T) {
 	f := setup(t)
-	now := f.clock.now()
+	now := f.clock.Now()
 	good := f.token(t, nil)
 	parts := strings.Split(good, ".")
 	enc := base64.RawURLEncoding
@@ -311,7 +297,7 @@ func TestKeyRotationAndRefetchLimit(t *testing.T) {
 	}
 	flood()
 	assert.Equal(t, 1, f.iss.JWKSHits(), "the keys were fetched just now: no refetch")
-	f.clock.add(31 * time.Second)
+	f.clock.Add(31 * time.Second)
 	flood()
 	assert.Equal(t, 2, f.iss.JWKSHits(), "one refetch for the first unknown kid, then none")
 
@@ -320,7 +306,7 @@ func TestKeyRotationAndRefetchLimit(t *testing.T) {
 	f.iss.Publish("rsa-2")
 	_, no = f.authenticate(f.iss.Sign(t, "rsa-2", f.claims(nil)))
 	require.NotNil(t, no, "refetch still rate-limited")
-	f.clock.add(31 * time.Second)
+	f.clock.Add(31 * time.Second)
 	_, no = f.authenticate(f.iss.Sign(t, "rsa-2", f.claims(nil)))
 	require.Nil(t, no, "the new key is fetched")
 	assert.Equal(t, 3, f.iss.JWKSHits())
@@ -330,7 +316,7 @@ func TestKeyRotationAndRefetchLimit(t *testing.T) {
 	require.NotNil(t, no, "rsa-1 no longer published")
 
 	// Keys are refreshed when old.
-	f.clock.add(2 * time.Hour)
+	f.clock.Add(2 * time.Hour)
 	_, no = f.authenticate(f.iss.Sign(t, "rsa-2", f.claims(nil)))
 	require.Nil(t, no)
 	assert.Equal(t, 4, f.iss.JWKSHits())
@@ -345,7 +331,7 @@ func TestIssuerUnreachable(t *testing.T) {
 	assert.False(t, no.Failed)
 
 	f.iss.SetDown(false)
-	f.clock.add(31 * time.Second)
+	f.clock.Add(31 * time.Second)
 	_, no = f.authenticate(f.token(t, nil))
 	assert.Nil(t, no, "recovers once the issuer answers")
 }
@@ -505,15 +491,15 @@ func TestConcurrentLookupsOfOneUserShareOneRequest(t *testing.T) {
 }
 
 func TestUserCacheIsBounded(t *testing.T) {
-	c := &clock{t: time.Now()}
-	cache := newUserCache(3, c.now)
+	c := oauthtest.NewClock(time.Now())
+	cache := newUserCache(3, c.Now)
 	for i := range 10 {
 		cache.put(fmt.Sprint("user-", i), "conn", time.Minute)
 		assert.LessOrEqual(t, len(cache.entries), 3)
 	}
 	_, ok := cache.get("user-9")
 	assert.True(t, ok, "the newest answer is kept")
-	c.add(2 * time.Minute)
+	c.Add(2 * time.Minute)
 	_, ok = cache.get("user-9")
 	assert.False(t, ok, "expired")
 }

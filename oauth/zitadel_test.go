@@ -24,6 +24,7 @@ import (
 	"github.com/outlook-mcp/outlook-mcp/identity"
 	"github.com/outlook-mcp/outlook-mcp/nango"
 	"github.com/outlook-mcp/outlook-mcp/oauth"
+	"github.com/outlook-mcp/outlook-mcp/oauth/oauthtest"
 	"github.com/outlook-mcp/outlook-mcp/sim"
 )
 
@@ -245,36 +246,22 @@ func opGetJSON(t *testing.T, u string, out any) {
 
 const opPublicURL = "https://mcp.example.com/mcp"
 
-// opClock is the resource server's clock, moved by the tests; it starts
-// at the real time, which the provider stamps its tokens with.
-type opClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *opClock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *opClock) add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // opSetup starts a provider with the client "agent" (tokens for
 // opPublicURL) and "other" (tokens for another API), and an
 // authenticator trusting the provider.
-func opSetup(t *testing.T, mutate ...func(*oauth.Config)) (*opProvider, *oauth.Authenticator, *opClock) {
+func opSetup(t *testing.T, mutate ...func(*oauth.Config)) (*opProvider, *oauth.Authenticator, *oauthtest.Clock) {
 	t.Helper()
 	p := startProvider(t)
 	p.storage.addClient("agent", "agent-secret", opPublicURL)
 	p.storage.addClient("other", "other-secret", "https://api.other.example.com")
-	clk := &opClock{t: time.Now()}
+	clk := oauthtest.NewClock(time.Now())
 	return p, opAuthenticator(t, p, clk, mutate...), clk
 }
 
 // opAuthenticator trusts p, in template mode unless mutate says otherwise.
-func opAuthenticator(t *testing.T, p *opProvider, clk *opClock, mutate ...func(*oauth.Config)) *oauth.Authenticator {
+func opAuthenticator(t *testing.T, p *opProvider, clk *oauthtest.Clock, mutate ...func(*oauth.Config)) *oauth.Authenticator {
 	t.Helper()
-	cfg := oauth.Config{PublicURL: opPublicURL, Issuer: p.issuer, Lookup: oauth.LookupTemplate, Now: clk.now}
+	cfg := oauth.Config{PublicURL: opPublicURL, Issuer: p.issuer, Lookup: oauth.LookupTemplate, Now: clk.Now}
 	for _, m := range mutate {
 		m(&cfg)
 	}
@@ -357,7 +344,7 @@ func TestProviderKeyRotation(t *testing.T) {
 	require.NotEqual(t, opKeyID(t, first), opKeyID(t, second))
 	_, no = opAuthenticate(a, second)
 	require.NotNil(t, no, "the keys were fetched just now: no refetch for an unknown key yet")
-	clk.add(31 * time.Second)
+	clk.Add(31 * time.Second)
 	_, no = opAuthenticate(a, second)
 	require.Nil(t, no, "the new key is fetched: %+v", no)
 	_, no = opAuthenticate(a, first)
@@ -366,7 +353,7 @@ func TestProviderKeyRotation(t *testing.T) {
 	// The provider retires the old key; once the keys are refreshed its
 	// tokens are refused.
 	p.storage.retire()
-	clk.add(time.Hour)
+	clk.Add(time.Hour)
 	_, no = opAuthenticate(a, first)
 	require.NotNil(t, no, "the old key is no longer published")
 	assert.Equal(t, http.StatusUnauthorized, no.Status)
@@ -392,11 +379,11 @@ func TestProviderTokenExpires(t *testing.T) {
 	_, no := opAuthenticate(a, tok)
 	require.Nil(t, no, "%+v", no)
 
-	clk.add(5*time.Minute + 50*time.Second)
+	clk.Add(5*time.Minute + 50*time.Second)
 	_, no = opAuthenticate(a, tok)
 	require.Nil(t, no, "within the clock skew: %+v", no)
 
-	clk.add(15 * time.Second)
+	clk.Add(15 * time.Second)
 	_, no = opAuthenticate(a, tok)
 	require.NotNil(t, no)
 	assert.Equal(t, http.StatusUnauthorized, no.Status)
