@@ -87,8 +87,12 @@ func TestStores(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, hs, again, "minting again gives the same handles")
 
-			// Another connection does not know alice's handles.
+			// Another connection does not know alice's handles, nor does
+			// a connection of the same id in another integration.
 			_, ok, err := s.Resolve(ctx, bob, hs[0])
+			require.NoError(t, err)
+			assert.False(t, ok)
+			_, ok, err = s.Resolve(ctx, Scope{Integration: "outlook-eu", Connection: "alice"}, hs[0])
 			require.NoError(t, err)
 			assert.False(t, ok)
 

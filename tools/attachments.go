@@ -18,7 +18,7 @@ import (
 // ---- list_attachments ----
 
 type ListAttachmentsArgs struct {
-	MessageID string `json:"message_id" jsonschema_description:"Message id from search_mail or get_message."`
+	MessageID string `json:"message_id" handle:"md" jsonschema_description:"Message id from search_mail or get_message."`
 }
 
 // AttachmentInfo is an attachment with its kind: a file, an attached
@@ -108,8 +108,8 @@ func (a graphAttachment) kind() string {
 // ---- read_attachment ----
 
 type ReadAttachmentArgs struct {
-	MessageID    string `json:"message_id" jsonschema_description:"Message id from search_mail or get_message."`
-	AttachmentID string `json:"attachment_id" jsonschema_description:"From list_attachments or get_message."`
+	MessageID    string `json:"message_id" handle:"md" jsonschema_description:"Message id from search_mail or get_message."`
+	AttachmentID string `json:"attachment_id" handle:"a" jsonschema_description:"From list_attachments or get_message."`
 	Offset       int    `json:"offset,omitempty" jsonschema:"minimum=0,default=0" jsonschema_description:"next_offset of the previous call."`
 	MaxChars     int    `json:"max_chars,omitempty" jsonschema:"minimum=1,maximum=100000,default=20000"`
 }

@@ -16,13 +16,13 @@ type ListEventsArgs struct {
 	Start      string `json:"start" jsonschema_description:"Window start: RFC 3339 time or a date (midnight in time_zone)."`
 	End        string `json:"end" jsonschema_description:"Window end: RFC 3339 time or a date (that whole day is included)."`
 	TimeZone   string `json:"time_zone,omitempty" jsonschema_description:"IANA zone (Europe/Berlin) or the mailbox's zone name, for dates and the returned times. Default UTC."`
-	CalendarID string `json:"calendar_id,omitempty" jsonschema_description:"Default: the user's main calendar."`
+	CalendarID string `json:"calendar_id,omitempty" handle:"k" jsonschema_description:"Default: the user's main calendar."`
 	Limit      int    `json:"limit,omitempty" jsonschema:"minimum=1,maximum=100,default=25"`
 	Cursor     string `max:"4096" json:"cursor,omitempty" jsonschema_description:"next_cursor of the previous page, with the same arguments."`
 }
 
 type Event struct {
-	ID              string `json:"id"`
+	ID              string `json:"id" handle:"e"`
 	Subject         string `json:"subject"`
 	Start           string `json:"start"`
 	End             string `json:"end"`
@@ -216,7 +216,7 @@ func (r *ListEventsResult) Text() string {
 type ListCalendarsArgs struct{}
 
 type CalendarInfo struct {
-	ID        string `json:"id"`
+	ID        string `json:"id" handle:"k"`
 	Name      string `json:"name"`
 	Color     string `json:"color,omitempty"`
 	IsDefault bool   `json:"is_default"`

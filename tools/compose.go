@@ -35,7 +35,7 @@ func composeMode(c *Call, draftOnly bool) error {
 // ComposeResult is what a composing tool did: sent, or saved a draft.
 type ComposeResult struct {
 	Status  string   `json:"status" jsonschema:"enum=sent,enum=drafted" jsonschema_description:"sent: Outlook accepted it for delivery (not yet delivered); drafted: saved in Drafts, not sent."`
-	DraftID string   `json:"draft_id,omitempty" jsonschema_description:"The draft's id, for send_draft."`
+	DraftID string   `json:"draft_id,omitempty" handle:"d" jsonschema_description:"The draft's id, for send_draft."`
 	WebLink string   `json:"web_link,omitempty" jsonschema_description:"Opens the draft in Outlook on the web."`
 	Subject string   `json:"subject,omitempty"`
 	To      []string `json:"to,omitempty"`
@@ -106,7 +106,7 @@ func peek(ctx context.Context, c *Call, id, fields string) (m graphMessage, ok b
 // ---- reply_to_message ----
 
 type ReplyArgs struct {
-	MessageID  string `json:"message_id" jsonschema_description:"Id of the message to answer, from search_mail or get_message."`
+	MessageID  string `json:"message_id" handle:"md" jsonschema_description:"Id of the message to answer, from search_mail or get_message."`
 	Body       string `max:"1048576" json:"body" jsonschema_description:"The reply. The original message is quoted below it."`
 	BodyFormat string `json:"body_format,omitempty" jsonschema:"enum=text,enum=html,default=text"`
 	ReplyAll   bool   `json:"reply_all,omitempty" jsonschema_description:"Answer the sender and everyone else on the message (cc stays cc), not only the sender."`
@@ -219,7 +219,7 @@ func others(ps []Person, self string) []string {
 // ---- forward_message ----
 
 type ForwardArgs struct {
-	MessageID string   `json:"message_id" jsonschema_description:"Id of the message to forward, from search_mail or get_message."`
+	MessageID string   `json:"message_id" handle:"md" jsonschema_description:"Id of the message to forward, from search_mail or get_message."`
 	To        []string `max:"500" json:"to" jsonschema_description:"Recipients: name@example.com or \"Name <name@example.com>\"."`
 	Comment   string   `max:"1048576" json:"comment,omitempty" jsonschema_description:"Text above the forwarded message."`
 	DraftOnly bool     `json:"draft_only,omitempty" jsonschema_description:"Save the forward in Drafts for the user to review, instead of sending it."`
@@ -294,7 +294,7 @@ var createDraft = define("create_draft",
 // ---- send_draft ----
 
 type SendDraftArgs struct {
-	DraftID string `json:"draft_id" jsonschema_description:"Id of a draft: from create_draft, from reply_to_message or forward_message with draft_only, or from search_mail with folder drafts."`
+	DraftID string `json:"draft_id" handle:"dm" jsonschema_description:"Id of a draft: from create_draft, from reply_to_message or forward_message with draft_only, or from search_mail with folder drafts."`
 }
 
 var sendDraft = define("send_draft",

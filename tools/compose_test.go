@@ -43,10 +43,11 @@ func (h *harness) inFolder(folder string) []MessageSummary {
 	return res.Messages
 }
 
-func ids(ms []MessageSummary) []string {
+// graphIDs are the Graph ids of messages listed with handles.
+func (h *harness) graphIDs(ms []MessageSummary) []string {
 	var out []string
 	for _, m := range ms {
-		out = append(out, m.ID)
+		out = append(out, h.graphID(m.ID))
 	}
 	return out
 }
@@ -92,7 +93,7 @@ func TestReplySendsTheCommentToTheSender(t *testing.T) {
 	assert.Empty(t, res.DraftID)
 	assert.Equal(t, "Sent reply to "+elena+". Outlook accepted it for delivery; a copy is in Sent Items.", text)
 
-	req := h.lastGraph("/v1.0/me/messages/" + id + "/reply")
+	req := h.lastGraph("/v1.0/me/messages/" + h.graphID(id) + "/reply")
 	assert.Equal(t, "POST", req.Method)
 	assert.JSONEq(t, `{"comment":"Thanks, Elena.\nThursday works."}`, string(req.Body))
 
@@ -112,7 +113,7 @@ func TestReplyAllLeavesTheUserOut(t *testing.T) {
 	assert.Equal(t, []string{elena, "Marcus Chen <marcus.chen@contoso.com>"}, res.To)
 	assert.Equal(t, []string{"Tom Whitaker <tom.whitaker@fabrikam.com>"}, res.Cc)
 	assert.Contains(t, text, "Sent reply to "+elena+", Marcus Chen <marcus.chen@contoso.com>; cc Tom Whitaker <tom.whitaker@fabrikam.com>.")
-	assert.JSONEq(t, `{"comment":"See you all Thursday."}`, string(h.lastGraph("/v1.0/me/messages/"+id+"/replyAll").Body))
+	assert.JSONEq(t, `{"comment":"See you all Thursday."}`, string(h.lastGraph("/v1.0/me/messages/"+h.graphID(id)+"/replyAll").Body))
 
 	sent := h.sent(0)
 	assert.Equal(t, []string{"elena.petrova@fabrikam.com", "marcus.chen@contoso.com"}, addressesOf(sent["toRecipients"]), "what the tool said is what Outlook did")
@@ -124,7 +125,7 @@ func TestHTMLReplyGoesInTheMessageBody(t *testing.T) {
 	id := h.idOf(renewal)
 	h.ok("reply_to_message", map[string]any{"message_id": id, "body": "<p>Thursday <b>works</b>.</p>", "body_format": "html"}, nil)
 	assert.JSONEq(t, `{"message":{"body":{"contentType":"HTML","content":"<p>Thursday <b>works</b>.</p>"}}}`,
-		string(h.lastGraph("/v1.0/me/messages/"+id+"/reply").Body), "never comment and message.body together: Graph answers 400")
+		string(h.lastGraph("/v1.0/me/messages/"+h.graphID(id)+"/reply").Body), "never comment and message.body together: Graph answers 400")
 	assert.True(t, strings.HasPrefix(h.sent(0)["body"].(map[string]any)["content"].(string), "<p>Thursday <b>works</b>.</p>"))
 }
 
@@ -141,22 +142,22 @@ func TestReplyDraftIsSavedThenSent(t *testing.T) {
 	assert.Equal(t, []string{elena, "Marcus Chen <marcus.chen@contoso.com>"}, draft.To)
 	assert.True(t, strings.HasPrefix(text, "Draft saved: id "+draft.DraftID+", open in Outlook: "+draft.WebLink+"\n"), text)
 	assert.Contains(t, text, "Not sent")
-	req := h.lastGraph("/v1.0/me/messages/" + id + "/createReplyAll")
+	req := h.lastGraph("/v1.0/me/messages/" + h.graphID(id) + "/createReplyAll")
 	assert.JSONEq(t, `{"comment":"Draft: Thursday works."}`, string(req.Body))
 	assert.Contains(t, req.Header.Get("Prefer"), `IdType="ImmutableId"`, "a draft id that survives moves")
 	assert.Empty(t, h.sim.Sent(), "nothing was sent")
-	assert.Empty(t, h.graph("/v1.0/me/messages/"+id+"/replyAll"))
-	assert.Contains(t, ids(h.inFolder("drafts")), draft.DraftID)
+	assert.Empty(t, h.graph("/v1.0/me/messages/"+h.graphID(id)+"/replyAll"))
+	assert.Contains(t, h.graphIDs(h.inFolder("drafts")), h.graphID(draft.DraftID))
 
 	var sent ComposeResult
 	text = h.ok("send_draft", map[string]any{"draft_id": draft.DraftID}, &sent)
 	assert.Equal(t, "sent", sent.Status)
 	assert.Equal(t, draft.To, sent.To)
 	assert.Equal(t, `Sent the draft "RE: `+renewal+`" to `+elena+", Marcus Chen <marcus.chen@contoso.com>; cc Tom Whitaker <tom.whitaker@fabrikam.com>. Outlook accepted it for delivery; a copy is in Sent Items.", text)
-	req = h.lastGraph("/v1.0/me/messages/" + draft.DraftID + "/send")
+	req = h.lastGraph("/v1.0/me/messages/" + h.graphID(draft.DraftID) + "/send")
 	assert.Equal(t, "POST", req.Method)
 	assert.Empty(t, req.Body)
-	assert.NotContains(t, ids(h.inFolder("drafts")), draft.DraftID, "it left Drafts")
+	assert.NotContains(t, h.graphIDs(h.inFolder("drafts")), h.graphID(draft.DraftID), "it left Drafts")
 	assert.Equal(t, "RE: "+renewal, h.inFolder("sentitems")[0].Subject)
 	assert.Equal(t, []string{"elena.petrova@fabrikam.com", "marcus.chen@contoso.com"}, addressesOf(h.sent(0)["toRecipients"]))
 }
@@ -170,7 +171,7 @@ func TestForwardSendsOrDrafts(t *testing.T) {
 	assert.Equal(t, []string{"Ann Fischer <ann.fischer@contoso.com>"}, res.To)
 	assert.True(t, strings.HasPrefix(text, "Forwarded to Ann Fischer <ann.fischer@contoso.com>."), text)
 	assert.JSONEq(t, `{"comment":"FYI, see section 2.","toRecipients":[{"emailAddress":{"name":"Ann Fischer","address":"ann.fischer@contoso.com"}}]}`,
-		string(h.lastGraph("/v1.0/me/messages/"+id+"/forward").Body))
+		string(h.lastGraph("/v1.0/me/messages/"+h.graphID(id)+"/forward").Body))
 	sent := h.sent(0)
 	assert.Equal(t, "FW: "+q4Plan, sent["subject"])
 	assert.Len(t, sent["attachments"], 1, "a forward carries the attachments")
@@ -180,7 +181,7 @@ func TestForwardSendsOrDrafts(t *testing.T) {
 	assert.Equal(t, "drafted", draft.Status)
 	assert.Equal(t, []string{"kenji.watanabe@contoso.com"}, draft.To)
 	assert.JSONEq(t, `{"toRecipients":[{"emailAddress":{"name":"","address":"kenji.watanabe@contoso.com"}}]}`,
-		string(h.lastGraph("/v1.0/me/messages/"+id+"/createForward").Body), "no comment when none is given")
+		string(h.lastGraph("/v1.0/me/messages/"+h.graphID(id)+"/createForward").Body), "no comment when none is given")
 	assert.Len(t, h.sim.Sent(), 1)
 }
 
@@ -202,14 +203,14 @@ func TestCreateDraftThenSendIt(t *testing.T) {
 	assert.JSONEq(t, `{"subject":"DPA redlines","body":{"contentType":"HTML","content":"<p>Comments <b>inline</b>.</p>"},
 		"toRecipients":[{"emailAddress":{"name":"Ann Fischer","address":"ann.fischer@contoso.com"}}],
 		"ccRecipients":[{"emailAddress":{"name":"","address":"marcus.chen@contoso.com"}}]}`, string(req.Body))
-	assert.Equal(t, draft.DraftID, h.inFolder("drafts")[0].ID)
+	assert.Equal(t, h.graphID(draft.DraftID), h.graphID(h.inFolder("drafts")[0].ID))
 	assert.Empty(t, h.sim.Sent())
 
 	var sent ComposeResult
 	h.ok("send_draft", map[string]any{"draft_id": draft.DraftID}, &sent)
 	assert.Equal(t, "DPA redlines", sent.Subject)
 	assert.Equal(t, "DPA redlines", h.sent(0)["subject"])
-	assert.NotContains(t, ids(h.inFolder("drafts")), draft.DraftID)
+	assert.NotContains(t, h.graphIDs(h.inFolder("drafts")), h.graphID(draft.DraftID))
 
 	// Sent now, it is no draft any more: it is not sent twice.
 	msg := h.fails("send_draft", map[string]any{"draft_id": h.inFolder("sentitems")[0].ID})
@@ -242,7 +243,8 @@ func TestComposeModesNeedTheirOwnScope(t *testing.T) {
 	})
 	t.Run("Mail.Send sends but does not save drafts", func(t *testing.T) {
 		h := newHarness(t, withScopes("User.Read", "Mail.Send", "offline_access"))
-		id := newHarness(t).idOf(renewal) // the same fixture: Mail.Send alone cannot search
+		other := newHarness(t)                   // the same fixture: Mail.Send alone cannot search
+		id := other.graphID(other.idOf(renewal)) // a full Graph id works as well as a handle
 		var res ComposeResult
 		text := h.ok("reply_to_message", map[string]any{"message_id": id, "body": "Thursday works."}, &res)
 		assert.Equal(t, "sent", res.Status)
@@ -275,11 +277,11 @@ func TestReplyIsNeverSentTwice(t *testing.T) {
 	h := newHarness(t)
 	id := h.idOf(renewal)
 	// Outlook sent the reply, then the answer failed: retrying would send it again.
-	h.sim.Inject(sim.Fault{Method: "POST", Path: "/v1.0/me/messages/" + id + "/reply", Status: 503, AfterEffect: true})
+	h.sim.Inject(sim.Fault{Method: "POST", Path: "/v1.0/me/messages/" + h.graphID(id) + "/reply", Status: 503, AfterEffect: true})
 	msg := h.fails("reply_to_message", map[string]any{"message_id": id, "body": "Once."})
 	assert.Contains(t, msg, "may or may not have taken effect")
 	assert.Contains(t, msg, "NOT retried")
-	assert.Len(t, h.graph("/v1.0/me/messages/"+id+"/reply"), 1, "exactly one attempt")
+	assert.Len(t, h.graph("/v1.0/me/messages/"+h.graphID(id)+"/reply"), 1, "exactly one attempt")
 	assert.Len(t, h.sim.Sent(), 1)
 }
 

@@ -24,7 +24,7 @@ type FindContactsArgs struct {
 }
 
 type Contact struct {
-	ID       string `json:"id,omitempty"`
+	ID       string `json:"id,omitempty" handle:"c"`
 	Name     string `json:"name"`
 	Email    string `json:"email"`
 	Source   string `json:"source" jsonschema:"enum=contacts,enum=people,enum=directory"`
@@ -227,7 +227,7 @@ func (r *FindContactsResult) Text() string {
 // ---- get_contact, create_contact ----
 
 type ContactResult struct {
-	ID         string   `json:"id"`
+	ID         string   `json:"id" handle:"c"`
 	Name       string   `json:"name"`
 	GivenName  string   `json:"given_name,omitempty"`
 	Surname    string   `json:"surname,omitempty"`
@@ -312,7 +312,7 @@ func (g *graphContact) result() *ContactResult {
 const contactFields = "id,displayName,givenName,surname,emailAddresses,businessPhones,mobilePhone,homePhones,companyName,jobTitle,department,businessAddress,homeAddress,otherAddress,birthday,personalNotes"
 
 type GetContactArgs struct {
-	ContactID string `json:"contact_id" jsonschema_description:"From find_contacts or create_contact."`
+	ContactID string `json:"contact_id" handle:"c" jsonschema_description:"From find_contacts or create_contact."`
 }
 
 var getContact = define("get_contact",
@@ -368,7 +368,7 @@ type CreateContactArgs struct {
 
 // CreatedContact is the new contact as Outlook stored it.
 type CreatedContact struct {
-	ID       string   `json:"id"`
+	ID       string   `json:"id" handle:"c"`
 	Name     string   `json:"name"`
 	Emails   []string `json:"emails"`
 	Phones   []string `json:"phones,omitempty"`

@@ -66,7 +66,7 @@ type EventDetail struct {
 	MyResponse string     `json:"my_response"`
 	Attendees  []Attendee `json:"attendees"`
 	Recurrence string     `json:"recurrence,omitempty"`
-	SeriesID   string     `json:"series_id,omitempty"`
+	SeriesID   string     `json:"series_id,omitempty" handle:"e"`
 	Body       string     `json:"body,omitempty"`
 }
 
@@ -185,7 +185,7 @@ func calendarPath(calendarID, collection string) (string, error) {
 // ---- get_event ----
 
 type GetEventArgs struct {
-	EventID  string `json:"event_id"`
+	EventID  string `json:"event_id" handle:"e"`
 	TimeZone string `json:"time_zone,omitempty" jsonschema_description:"IANA zone for the returned times. Default UTC."`
 }
 
@@ -234,11 +234,11 @@ type CreateEventArgs struct {
 	Start   string `json:"start" jsonschema_description:"2026-11-25T10:00 (in time_zone) or RFC 3339; a date for all-day."`
 	End     string `json:"end"`
 	EventFields
-	CalendarID string `json:"calendar_id,omitempty"`
+	CalendarID string `json:"calendar_id,omitempty" handle:"k"`
 }
 
 type UpdateEventArgs struct {
-	EventID string `json:"event_id"`
+	EventID string `json:"event_id" handle:"e"`
 	Subject string `json:"subject,omitempty"`
 	Start   string `json:"start,omitempty" jsonschema_description:"2026-11-25T10:00 (in time_zone) or RFC 3339; a date for all-day."`
 	End     string `json:"end,omitempty"`
@@ -249,7 +249,7 @@ type UpdateEventArgs struct {
 // (get_event has the rest), and who Outlook tells.
 type SavedEvent struct {
 	Status    string   `json:"status"`
-	ID        string   `json:"id"`
+	ID        string   `json:"id" handle:"e"`
 	Subject   string   `json:"subject"`
 	Start     string   `json:"start"`
 	End       string   `json:"end"`
@@ -448,12 +448,12 @@ func (r *SavedEvent) Text() string {
 // ---- cancel_event ----
 
 type CancelEventArgs struct {
-	EventID string `json:"event_id"`
+	EventID string `json:"event_id" handle:"e"`
 	Comment string `max:"100000" json:"comment,omitempty" jsonschema_description:"Message sent to the attendees with the cancellation."`
 }
 
 type CancelEventResult struct {
-	EventID  string   `json:"event_id"`
+	EventID  string   `json:"event_id" handle:"e"`
 	Subject  string   `json:"subject"`
 	Start    string   `json:"start"`
 	Notified []string `json:"notified" jsonschema_description:"Attendees sent the cancellation."`
@@ -505,14 +505,14 @@ func (r *CancelEventResult) Text() string {
 // ---- respond_to_event ----
 
 type RespondToEventArgs struct {
-	EventID      string `json:"event_id"`
+	EventID      string `json:"event_id" handle:"e"`
 	Response     string `json:"response" jsonschema:"enum=accept,enum=tentative,enum=decline"`
 	Comment      string `max:"100000" json:"comment,omitempty"`
 	SendResponse *bool  `json:"send_response,omitempty" jsonschema_description:"Email the organizer the answer. Default true."`
 }
 
 type RespondToEventResult struct {
-	EventID      string `json:"event_id"`
+	EventID      string `json:"event_id" handle:"e"`
 	Response     string `json:"response"`
 	SentResponse bool   `json:"sent_response"`
 }

@@ -154,7 +154,7 @@ func TestUpdateEventSendsOnlyTheGivenFields(t *testing.T) {
 
 	req := h.lastGraph("/v1.0/me/events/")
 	assert.Equal(t, http.MethodPatch, req.Method)
-	assert.Equal(t, "/v1.0/me/events/"+id, req.Path)
+	assert.Equal(t, "/v1.0/me/events/"+h.graphID(id), req.Path)
 	assert.JSONEq(t, `{"start": {"dateTime": "2026-11-26T15:00:00", "timeZone": "UTC"}, "end": {"dateTime": "2026-11-26T16:00:00", "timeZone": "UTC"},
 		"location": {"displayName": "Conf Room Avon"}}`, string(req.Body))
 	assert.Equal(t, "updated", res.Status)
@@ -222,7 +222,7 @@ func TestCancelEventAsOrganizerTellsTheAttendees(t *testing.T) {
 
 	req := h.lastGraph("/v1.0/me/events/")
 	assert.Equal(t, http.MethodPost, req.Method)
-	assert.Equal(t, "/v1.0/me/events/"+id+"/cancel", req.Path)
+	assert.Equal(t, "/v1.0/me/events/"+h.graphID(id)+"/cancel", req.Path)
 	assert.JSONEq(t, `{"comment": "Moving to January."}`, string(req.Body))
 	assert.Contains(t, res.Notified, "Daniel O'Brien <daniel.obrien@contoso.com>")
 	assert.NotContains(t, strings.Join(res.Notified, ","), "thames2-300", "a room is not told")
@@ -247,7 +247,7 @@ func TestRespondToEventUpdatesTheResponse(t *testing.T) {
 	text := h.ok("respond_to_event", map[string]any{"event_id": id, "response": "tentative", "comment": "May join late"}, &res)
 
 	req := h.lastGraph("/v1.0/me/events/")
-	assert.Equal(t, "/v1.0/me/events/"+id+"/tentativelyAccept", req.Path)
+	assert.Equal(t, "/v1.0/me/events/"+h.graphID(id)+"/tentativelyAccept", req.Path)
 	assert.JSONEq(t, `{"comment": "May join late", "sendResponse": true}`, string(req.Body))
 	assert.Contains(t, text, "Tentatively accepted")
 	assert.Contains(t, text, "The organizer was sent your answer")

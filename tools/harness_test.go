@@ -14,6 +14,7 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 	"github.com/stretchr/testify/require"
 
+	"github.com/outlook-mcp/outlook-mcp/handles"
 	"github.com/outlook-mcp/outlook-mcp/nango"
 	"github.com/outlook-mcp/outlook-mcp/sim"
 )
@@ -42,6 +43,7 @@ type harness struct {
 	sim    *sim.Sim
 	server *server.MCPServer
 	client *client.Client
+	ids    handles.Store // the server's handles
 }
 
 // harnessConfig is what a test may adjust before the server starts.
@@ -93,6 +95,9 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	cfg.nango.HTTPClient = s.Client()
 	cfg.deps.Nango, err = nango.New(cfg.nango)
 	require.NoError(t, err)
+	if cfg.deps.Handles == nil {
+		cfg.deps.Handles = handles.NewMemory()
+	}
 	srv := NewServer("test", cfg.deps, cfg.tools)
 	c, err := client.NewInProcessClient(srv)
 	require.NoError(t, err)
@@ -101,7 +106,16 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	_, err = c.Initialize(ctx, mcp.InitializeRequest{Params: mcp.InitializeParams{ProtocolVersion: mcp.LATEST_PROTOCOL_VERSION}})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = c.Close() })
-	return &harness{t: t, sim: s, server: srv, client: c}
+	return &harness{t: t, sim: s, server: srv, client: c, ids: cfg.deps.Handles}
+}
+
+// graphID is the Graph id a handle the default connection got stands for.
+func (h *harness) graphID(handle string) string {
+	h.t.Helper()
+	id, ok, err := h.ids.Resolve(context.Background(), handles.Scope{Integration: "outlook", Connection: "sandbox"}, handle)
+	require.NoError(h.t, err)
+	require.True(h.t, ok, "%s is not a handle of the sandbox connection", handle)
+	return id
 }
 
 // call invokes a tool and fails the test on a protocol error (a tool error

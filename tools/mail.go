@@ -21,7 +21,7 @@ import (
 type SearchMailArgs struct {
 	Query          string `json:"query,omitempty" jsonschema_description:"Free text or KQL (subject:budget, from:ann, body:\"exact phrase\", AND/OR). Results are newest first."`
 	From           string `json:"from,omitempty" jsonschema_description:"Sender email address, or a name to search for."`
-	Folder         string `json:"folder,omitempty" jsonschema_description:"Well-known folder (inbox, sentitems, drafts, archive, deleteditems, junkemail) or a folder id. Default: all folders."`
+	Folder         string `json:"folder,omitempty" handle:"f" jsonschema_description:"Well-known folder (inbox, sentitems, drafts, archive, deleteditems, junkemail) or a folder id. Default: all folders."`
 	ReceivedAfter  string `json:"received_after,omitempty" jsonschema_description:"Date (2026-11-01, UTC) or RFC 3339 time; inclusive."`
 	ReceivedBefore string `json:"received_before,omitempty" jsonschema_description:"Date or RFC 3339 time; exclusive."`
 	UnreadOnly     bool   `json:"unread_only,omitempty"`
@@ -31,14 +31,14 @@ type SearchMailArgs struct {
 }
 
 type MessageSummary struct {
-	ID             string `json:"id"`
+	ID             string `json:"id" handle:"m"`
 	Subject        string `json:"subject"`
 	From           Person `json:"from"`
 	ReceivedAt     string `json:"received_at"`
 	IsRead         bool   `json:"is_read"`
 	HasAttachments bool   `json:"has_attachments"`
 	Preview        string `json:"preview"`
-	ConversationID string `json:"conversation_id,omitempty"`
+	ConversationID string `json:"conversation_id,omitempty" handle:"t"`
 }
 
 type SearchMailResult struct {
@@ -300,11 +300,11 @@ func shortTime(s string) string {
 // ---- get_message ----
 
 type GetMessageArgs struct {
-	ID string `json:"id" jsonschema_description:"Message id from search_mail."`
+	ID string `json:"id" handle:"md" jsonschema_description:"Message id from search_mail."`
 }
 
 type Attachment struct {
-	ID          string `json:"id"`
+	ID          string `json:"id" handle:"a"`
 	Name        string `json:"name"`
 	ContentType string `json:"content_type"`
 	Size        int    `json:"size"`
@@ -312,14 +312,14 @@ type Attachment struct {
 }
 
 type MessageResult struct {
-	ID             string       `json:"id"`
+	ID             string       `json:"id" handle:"m"`
 	Subject        string       `json:"subject"`
 	From           Person       `json:"from"`
 	To             []Person     `json:"to"`
 	Cc             []Person     `json:"cc,omitempty"`
 	ReceivedAt     string       `json:"received_at"`
 	IsRead         bool         `json:"is_read"`
-	ConversationID string       `json:"conversation_id,omitempty"`
+	ConversationID string       `json:"conversation_id,omitempty" handle:"t"`
 	WebLink        string       `json:"web_link,omitempty"`
 	Body           string       `json:"body"`
 	Attachments    []Attachment `json:"attachments"`

@@ -20,15 +20,15 @@ import (
 // ---- list_mail_folders ----
 
 type ListMailFoldersArgs struct {
-	ParentFolder string `json:"parent_folder,omitempty" jsonschema_description:"Folder id or well-known name: list its subfolders."`
+	ParentFolder string `json:"parent_folder,omitempty" handle:"f" jsonschema_description:"Folder id or well-known name: list its subfolders."`
 	Limit        int    `json:"limit,omitempty" jsonschema:"minimum=1,maximum=100,default=50"`
 	Cursor       string `max:"4096" json:"cursor,omitempty" jsonschema_description:"next_cursor of the previous page, with the same arguments."`
 }
 
 type MailFolder struct {
-	ID           string `json:"id"`
+	ID           string `json:"id" handle:"f"`
 	Name         string `json:"name"`
-	ParentID     string `json:"parent_id"`
+	ParentID     string `json:"parent_id" handle:"f"`
 	Unread       int    `json:"unread"`
 	Total        int    `json:"total"`
 	ChildFolders int    `json:"child_folders"`
@@ -158,13 +158,13 @@ func (r *ListMailFoldersResult) Text() string {
 // ---- get_thread ----
 
 type GetThreadArgs struct {
-	MessageID      string `json:"message_id,omitempty" jsonschema_description:"Any message of the thread. Give this or conversation_id."`
-	ConversationID string `json:"conversation_id,omitempty"`
+	MessageID      string `json:"message_id,omitempty" handle:"md" jsonschema_description:"Any message of the thread. Give this or conversation_id."`
+	ConversationID string `json:"conversation_id,omitempty" handle:"t"`
 	Limit          int    `json:"limit,omitempty" jsonschema:"minimum=1,maximum=50,default=20" jsonschema_description:"The latest N messages."`
 }
 
 type ThreadMessage struct {
-	ID         string `json:"id"`
+	ID         string `json:"id" handle:"m"`
 	From       Person `json:"from"`
 	ReceivedAt string `json:"received_at"`
 	IsDraft    bool   `json:"is_draft,omitempty"`
@@ -172,7 +172,7 @@ type ThreadMessage struct {
 }
 
 type ThreadResult struct {
-	ConversationID string          `json:"conversation_id"`
+	ConversationID string          `json:"conversation_id" handle:"t"`
 	Subject        string          `json:"subject"`
 	Messages       []ThreadMessage `json:"messages"`
 	Omitted        int             `json:"omitted,omitempty" jsonschema_description:"Older messages not returned."`
@@ -278,22 +278,22 @@ func (r *ThreadResult) Text() string {
 // ---- move_message, delete_message ----
 
 type MoveMessageArgs struct {
-	MessageID   string `json:"message_id"`
-	Destination string `json:"destination" jsonschema_description:"Well-known folder (inbox, archive, deleteditems, junkemail...) or a folder id from list_mail_folders."`
+	MessageID   string `json:"message_id" handle:"md"`
+	Destination string `json:"destination" handle:"f" jsonschema_description:"Well-known folder (inbox, archive, deleteditems, junkemail...) or a folder id from list_mail_folders."`
 }
 
 type DeleteMessageArgs struct {
-	MessageID string `json:"message_id"`
+	MessageID string `json:"message_id" handle:"md"`
 }
 
 type MoveResult struct {
-	ID       string `json:"id" jsonschema_description:"The message's id from now on."`
+	ID       string `json:"id" handle:"m" jsonschema_description:"The message's id from now on."`
 	Subject  string `json:"subject"`
 	Folder   string `json:"folder"`
-	FolderID string `json:"folder_id"`
+	FolderID string `json:"folder_id" handle:"f"`
 
-	previousID string
-	deleted    bool
+	moved   bool // its id changed: a mailbox without immutable ids
+	deleted bool
 }
 
 var moveMessage = define("move_message",
@@ -348,7 +348,7 @@ func move(ctx context.Context, c *Call, message, destination string) (*MoveResul
 	if err != nil {
 		return nil, err
 	}
-	out := &MoveResult{ID: m.ID, Subject: m.Subject, Folder: destination, FolderID: m.ParentFolderID, previousID: id}
+	out := &MoveResult{ID: m.ID, Subject: m.Subject, Folder: destination, FolderID: m.ParentFolderID, moved: m.ID != id}
 	// The name is a courtesy: the move is done whether or not it is found.
 	var f graphFolder
 	if folder, err := itemID("parentFolderId", "a folder id", m.ParentFolderID); err == nil && get(ctx, c, "/me/mailFolders/"+url.PathEscape(folder), "", url.Values{"$select": {"displayName"}}, nil, &f) == nil && f.DisplayName != "" {
@@ -364,7 +364,7 @@ func (r *MoveResult) Text() string {
 	} else {
 		fmt.Fprintf(&b, "Moved %q to %s.", orNone(r.Subject), r.Folder)
 	}
-	if r.ID == r.previousID {
+	if !r.moved {
 		b.WriteString(" Its id is unchanged: " + r.ID)
 	} else {
 		b.WriteString(" Its id is now " + r.ID + " (the old one no longer works).")
@@ -375,7 +375,7 @@ func (r *MoveResult) Text() string {
 // ---- update_message ----
 
 type UpdateMessageArgs struct {
-	MessageID  string    `json:"message_id"`
+	MessageID  string    `json:"message_id" handle:"md"`
 	IsRead     *bool     `json:"is_read,omitempty"`
 	Flag       string    `json:"flag,omitempty" jsonschema:"enum=flagged,enum=complete,enum=notFlagged"`
 	Categories *[]string `json:"categories,omitempty" jsonschema_description:"Replaces the categories; [] clears them."`
@@ -383,7 +383,7 @@ type UpdateMessageArgs struct {
 }
 
 type UpdateMessageResult struct {
-	ID         string   `json:"id"`
+	ID         string   `json:"id" handle:"m"`
 	Subject    string   `json:"subject"`
 	Changed    []string `json:"changed"` // the arguments given; the values are Outlook's
 	IsRead     bool     `json:"is_read"`

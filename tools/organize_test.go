@@ -71,7 +71,7 @@ func TestListMailFoldersShowsATreeWithCounts(t *testing.T) {
 	assert.Equal(t, "/v1.0/me/mailFolders", top.Path)
 	assert.Equal(t, "50", top.Query.Get("$top"))
 	assert.Contains(t, top.Query.Get("$select"), "unreadItemCount")
-	assert.Equal(t, "/v1.0/me/mailFolders/"+atlas.ID+"/childFolders", req.Path)
+	assert.Equal(t, "/v1.0/me/mailFolders/"+h.graphID(atlas.ID)+"/childFolders", req.Path)
 	assert.Len(t, h.graph("/v1.0/me/mailFolders"), 2, "one extra call, only for the folder with subfolders")
 }
 
@@ -105,7 +105,7 @@ func TestListMailFoldersOfAParentAndPaging(t *testing.T) {
 	require.Len(t, kids.Folders, 1)
 	assert.Equal(t, "Design reviews", kids.Folders[0].Name)
 	assert.Contains(t, text, "\n- Design reviews 1/2")
-	assert.Equal(t, "/v1.0/me/mailFolders/"+atlas+"/childFolders", h.lastGraph("/v1.0/me/mailFolders").Path)
+	assert.Equal(t, "/v1.0/me/mailFolders/"+h.graphID(atlas)+"/childFolders", h.lastGraph("/v1.0/me/mailFolders").Path)
 
 	assert.Equal(t, "No folders.", h.ok("list_mail_folders", map[string]any{"parent_folder": "Inbox"}, nil))
 	assert.Contains(t, h.fails("list_mail_folders", map[string]any{"parent_folder": "nosuchfolder"}), "Not found")
@@ -152,7 +152,7 @@ func TestGetThreadOldestFirstWithOnlyNewText(t *testing.T) {
 	assert.Equal(t, "conversationId", lookup.Query.Get("$select"))
 	list := h.lastGraph("/v1.0/me/messages")
 	assert.Equal(t, "/v1.0/me/messages", list.Path)
-	assert.Equal(t, "conversationId eq '"+latest.ConversationID+"'", list.Query.Get("$filter"))
+	assert.Equal(t, "conversationId eq '"+h.graphID(latest.ConversationID)+"'", list.Query.Get("$filter"))
 	assert.Contains(t, list.Query.Get("$select"), "uniqueBody")
 	assert.NotContains(t, list.Query.Get("$select"), "body,")
 	assert.Empty(t, list.Query.Get("$orderby"), "Graph may refuse $orderby with this filter: sorted here")
@@ -213,7 +213,7 @@ func TestMoveMessage(t *testing.T) {
 
 	req := h.lastGraph("/v1.0/me/messages/")
 	assert.Equal(t, "POST", req.Method)
-	assert.Equal(t, "/v1.0/me/messages/"+id+"/move", req.Path)
+	assert.Equal(t, "/v1.0/me/messages/"+h.graphID(id)+"/move", req.Path)
 	assert.JSONEq(t, `{"destinationId":"archive"}`, string(req.Body))
 	assert.Contains(t, req.Header.Get("Prefer"), `IdType="ImmutableId"`)
 	assert.Equal(t, id, h.idIn("archive", q4Plan))
@@ -272,7 +272,7 @@ func TestDeleteMessageMovesToDeletedItems(t *testing.T) {
 	assert.Contains(t, text, id)
 
 	req := h.lastGraph("/v1.0/me/messages/")
-	assert.Equal(t, "/v1.0/me/messages/"+id+"/move", req.Path)
+	assert.Equal(t, "/v1.0/me/messages/"+h.graphID(id)+"/move", req.Path)
 	assert.JSONEq(t, `{"destinationId":"deleteditems"}`, string(req.Body))
 	for _, r := range h.graph("/v1.0/") {
 		assert.NotEqual(t, "DELETE", r.Method, "never a hard delete")
@@ -291,7 +291,7 @@ func TestUpdateMessageSendsOnlyTheGivenFields(t *testing.T) {
 	text := h.ok("update_message", map[string]any{"message_id": id, "is_read": true, "flag": "flagged"}, &res)
 	req := h.lastGraph("/v1.0/me/messages/")
 	assert.Equal(t, "PATCH", req.Method)
-	assert.Equal(t, "/v1.0/me/messages/"+id, req.Path)
+	assert.Equal(t, "/v1.0/me/messages/"+h.graphID(id), req.Path)
 	assert.JSONEq(t, `{"isRead":true,"flag":{"flagStatus":"flagged"}}`, string(req.Body))
 	assert.Equal(t, []string{"is_read", "flag"}, res.Changed)
 	assert.True(t, res.IsRead)

@@ -10,6 +10,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 
+	"github.com/outlook-mcp/outlook-mcp/handles"
 	"github.com/outlook-mcp/outlook-mcp/identity"
 	"github.com/outlook-mcp/outlook-mcp/nango"
 )
@@ -32,6 +33,9 @@ type Deps struct {
 	// HideUnavailable leaves out of tools/list (and refuses) the tools whose
 	// scopes the connection was not granted, when the scopes are known.
 	HideUnavailable bool
+	// Handles stores the short ids the model sees instead of Graph ids
+	// (tools/handles.go); nil: a store in memory, for this server alone.
+	Handles handles.Store
 }
 
 // instructions is sent to the client at initialize: a short guide for the model.
@@ -49,6 +53,9 @@ func NewServer(version string, deps Deps, tools []Tool) *server.MCPServer {
 	}
 	if deps.Timeout <= 0 {
 		deps.Timeout = 60 * time.Second
+	}
+	if deps.Handles == nil {
+		deps.Handles = handles.NewMemory()
 	}
 	opts := []server.ServerOption{
 		server.WithToolCapabilities(false),
@@ -124,7 +131,7 @@ func (t Tool) call(ctx context.Context, deps Deps, all []Tool, req mcp.CallToolR
 	}
 	defer release()
 	rec.Connection = conn.ID()
-	c := &Call{Conn: conn, Tools: all, named: named}
+	c := &Call{Conn: conn, Tools: all, named: named, handles: deps.Handles, log: deps.Logger}
 	if c.Granted, err = c.Conn.Scopes(ctx); err != nil {
 		return rec.end(t.failure(ctx, c, err))
 	}
@@ -134,6 +141,9 @@ func (t Tool) call(ctx context.Context, deps Deps, all []Tool, req mcp.CallToolR
 	out, err := t.run(ctx, c, raw)
 	if err != nil {
 		return rec.end(t.failure(ctx, c, err))
+	}
+	if err := shortenIDs(ctx, c, out); err != nil { // the read stands, with its full ids
+		deps.Logger.WarnContext(ctx, "handle store: answering with full ids", "tool", t.Name, "err", err)
 	}
 	content := []mcp.Content{mcp.NewTextContent(out.Text())}
 	if r, ok := out.(withResources); ok {

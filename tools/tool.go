@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"reflect"
 	"slices"
 	"strings"
@@ -19,6 +20,7 @@ import (
 	"github.com/invopop/jsonschema"
 	"github.com/mark3labs/mcp-go/mcp"
 
+	"github.com/outlook-mcp/outlook-mcp/handles"
 	"github.com/outlook-mcp/outlook-mcp/nango"
 )
 
@@ -77,6 +79,9 @@ type Call struct {
 
 	need  *scopeNeed // what this call's mode needs, when narrower than the tool's Scopes (see require)
 	named bool       // the request named the connection (nango mode), rather than the server's configuration
+
+	handles handles.Store // the short ids of Graph ids (handles.go)
+	log     *slog.Logger
 }
 
 // define declares a tool from a typed handler. In and Out are reflected by
@@ -93,6 +98,9 @@ func define[In any, Out Result](name, description string, scopes []string, hints
 		run: func(ctx context.Context, c *Call, raw json.RawMessage) (Result, error) {
 			var args In
 			if err := decodeArgs(raw, required, &args); err != nil {
+				return nil, err
+			}
+			if err := resolveIDs(ctx, c, &args); err != nil {
 				return nil, err
 			}
 			return handle(ctx, c, args)

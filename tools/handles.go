@@ -1,0 +1,164 @@
+package tools
+
+import (
+	"context"
+	"reflect"
+	"strings"
+	"sync"
+
+	"github.com/outlook-mcp/outlook-mcp/handles"
+)
+
+// Graph ids are long (a message id costs the model about 48 tokens, an
+// attachment's 125) and easy to corrupt when copied. The model sees short
+// handles instead (package handles), declared once per field by a tag:
+//
+//	ID string `json:"id" handle:"m"`          a result field: shown as a handle
+//	ID string `json:"id" handle:"md"`         an argument: takes a handle of these kinds, or a Graph id
+//
+// Arguments are resolved before the handler runs, results shortened after
+// it: handlers only ever see Graph ids.
+
+// handleField is one tagged string field of a value.
+type handleField struct {
+	value *string
+	kinds string // the tag: the kinds it names (results: one)
+	arg   string // its JSON name, for errors
+}
+
+// handleFields lists the tagged string fields reachable from v: through
+// pointers, embedded and nested structs, slices and arrays.
+func handleFields(v reflect.Value, out []handleField) []handleField {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			out = handleFields(v.Elem(), out)
+		}
+	case reflect.Slice, reflect.Array:
+		if !hasHandles(v.Type().Elem()) {
+			return out
+		}
+		for i := range v.Len() {
+			out = handleFields(v.Index(i), out)
+		}
+	case reflect.Struct:
+		if !hasHandles(v.Type()) {
+			return out
+		}
+		t := v.Type()
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			if kinds := f.Tag.Get("handle"); kinds != "" && f.Type.Kind() == reflect.String && v.Field(i).CanSet() {
+				name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+				out = append(out, handleField{value: v.Field(i).Addr().Interface().(*string), kinds: kinds, arg: name})
+				continue
+			}
+			out = handleFields(v.Field(i), out)
+		}
+	}
+	return out
+}
+
+var typesWithHandles sync.Map // reflect.Type -> bool
+
+// hasHandles reports whether a value of t can hold a tagged field, so
+// that walking results skips what cannot (bodies, lists of people).
+func hasHandles(t reflect.Type) bool {
+	if known, ok := typesWithHandles.Load(t); ok {
+		return known.(bool)
+	}
+	typesWithHandles.Store(t, false) // a recursive type ends here
+	found := false
+	switch t.Kind() {
+	case reflect.Pointer, reflect.Slice, reflect.Array:
+		found = hasHandles(t.Elem())
+	case reflect.Interface:
+		found = true
+	case reflect.Struct:
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if f.IsExported() && (f.Tag.Get("handle") != "" || hasHandles(f.Type)) {
+				found = true
+				break
+			}
+		}
+	}
+	typesWithHandles.Store(t, found)
+	return found
+}
+
+// scope is whose handles a call mints and resolves: its connection's.
+func (c *Call) scope() handles.Scope {
+	return handles.Scope{Integration: c.Conn.IntegrationID(), Connection: c.Conn.ID()}
+}
+
+// shortenIDs replaces the Graph ids of a tool's result by their handles.
+// On an error the result keeps its full ids, all of them.
+func shortenIDs(ctx context.Context, c *Call, out Result) error {
+	fields := handleFields(reflect.ValueOf(out), nil)
+	items := make([]handles.Item, 0, len(fields))
+	for _, f := range fields {
+		if *f.value != "" {
+			items = append(items, handles.Item{Kind: f.kinds[0], ID: *f.value})
+		}
+	}
+	if len(items) == 0 {
+		return nil
+	}
+	short, err := c.handles.Mint(ctx, c.scope(), items)
+	if err != nil {
+		return err
+	}
+	i := 0
+	for _, f := range fields {
+		if *f.value == "" {
+			continue
+		}
+		if short[i] != "" {
+			*f.value = short[i]
+		}
+		i++
+	}
+	return nil
+}
+
+// resolveIDs replaces the handles among a call's arguments by the Graph
+// ids they stand for. What is not a handle stays as given, for itemID to
+// check: a Graph id, a well-known folder name, or a mistake.
+func resolveIDs(ctx context.Context, c *Call, args any) error {
+	for _, f := range handleFields(reflect.ValueOf(args), nil) {
+		h := strings.TrimSpace(*f.value)
+		if !handles.Valid(h) {
+			continue
+		}
+		if !strings.ContainsRune(f.kinds, rune(h[0])) {
+			return argError(f.arg, "%s is %s handle, not %s", h, article(handles.Kinds[h[0]]), article(handles.Kinds[f.kinds[0]]))
+		}
+		id, ok, err := c.handles.Resolve(ctx, c.scope(), h)
+		switch {
+		case err != nil:
+			c.log.WarnContext(ctx, "handle store", "err", err)
+			return refuse("The id %s could not be looked up just now (the server's store of short ids did not answer): try again, or pass the full id.", h)
+		case !ok:
+			return argError(f.arg, "unknown handle %s — it may have expired or belong to another account; search again (%s) for a fresh id", h, findAgain[h[0]])
+		}
+		*f.value = id
+	}
+	return nil
+}
+
+// findAgain names the tools that give a kind's ids.
+var findAgain = map[byte]string{
+	'm': "search_mail, get_thread", 'd': "search_mail with folder drafts", 'a': "list_attachments",
+	't': "search_mail", 'e': "list_events", 'k': "list_calendars", 'c': "find_contacts", 'f': "list_mail_folders",
+}
+
+func article(noun string) string {
+	if strings.ContainsRune("aeiou", rune(noun[0])) {
+		return "an " + noun
+	}
+	return "a " + noun
+}
