@@ -61,6 +61,9 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binDir = dir
+	// The servers these tests start keep their short ids here, never in
+	// the user's cache directory.
+	_ = os.Setenv("OUTLOOK_MCP_STATE_DIR", filepath.Join(dir, "state"))
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)

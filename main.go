@@ -19,6 +19,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"syscall"
@@ -28,6 +29,7 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/outlook-mcp/outlook-mcp/extract"
+	"github.com/outlook-mcp/outlook-mcp/handles"
 	"github.com/outlook-mcp/outlook-mcp/identity"
 	"github.com/outlook-mcp/outlook-mcp/nango"
 	"github.com/outlook-mcp/outlook-mcp/oauth"
@@ -80,6 +82,8 @@ type options struct {
 	selection     tools.Selection
 	hide          bool // --hide-unavailable
 	redisURL      string
+	stateDir      string        // --state-dir
+	handles       handles.Store // built from stateDir or redisURL by newServer
 	http          transport.HTTPConfig
 	auth          string        // --auth: token, nango or oauth
 	tokensFile    string        // --tokens-file, for --auth nango
@@ -123,6 +127,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	fs.StringVar(&o.auditLog, "audit-log", "", "append the audit log (one JSON line per tool call) to this file instead of stderr")
 	fs.StringVar(&o.metricsAddr, "metrics-addr", "", "serve /metrics (and /readyz, /healthz) on this address, e.g. 127.0.0.1:9464, instead of on the HTTP listener")
 	fs.StringVar(&o.redisURL, "redis-url", "", "share each mailbox's limits (4 calls at once, Retry-After pauses) with the other replicas through this Redis, e.g. redis://redis:6379/0 (default: each process alone)")
+	fs.StringVar(&o.stateDir, "state-dir", "", "where the short ids the tools show instead of Graph ids are kept, shared by this user's processes; none keeps them in memory, for this process alone (default: the OS cache directory/outlook-mcp; with --redis-url: Redis; with --sandbox: memory)")
 	if err := defaultsFromEnv(fs, getenv); err != nil {
 		return fail(stderr, err)
 	}
@@ -356,15 +361,37 @@ func newServer(o options, getenv func(string) string, logger *slog.Logger) (*ser
 			return nil, nil, errors.New("NANGO_CONNECTION_ID is not set: set it to the id of the user's Outlook connection in Nango (or try --sandbox)")
 		}
 	}
+	var shared *nango.RedisLimits
 	if o.redisURL != "" {
 		limits, err := nango.NewRedisLimits(nango.RedisConfig{URL: o.redisURL, Logger: logger})
 		if err != nil {
 			return nil, nil, fmt.Errorf("--redis-url (OUTLOOK_MCP_REDIS_URL): %w", err)
 		}
-		cfg.Limits = limits
-		logger.Info("per-mailbox limits are shared with the other replicas through Redis")
+		cfg.Limits, shared = limits, limits
+		logger.Info("per-mailbox limits and short ids are shared with the other replicas through Redis")
 	}
+	o.handles = handleStore(o, shared)
 	return buildServer(cfg, connectionID, o, logger)
+}
+
+// handleStore is where the short ids the tools show instead of Graph ids
+// are kept: Redis when replicas share one, else a SQLite file in the state
+// directory that every process of the user shares. The sandbox's mailbox
+// lives only as long as its process, so its ids do too, unless a state
+// directory is given. Nothing is opened here: the store opens on first use.
+func handleStore(o options, shared *nango.RedisLimits) handles.Store {
+	switch {
+	case shared != nil:
+		return handles.NewRedis(shared.Client())
+	case o.stateDir == "none", o.stateDir == "" && o.sandbox:
+		return handles.NewMemory()
+	case o.stateDir != "":
+		return handles.NewSQLite(o.stateDir)
+	}
+	if dir, err := os.UserCacheDir(); err == nil {
+		return handles.NewSQLite(filepath.Join(dir, "outlook-mcp"))
+	}
+	return handles.NewSQLite(filepath.Join(os.TempDir(), "outlook-mcp"))
 }
 
 // buildServer wires the Nango client, the selected tools and the prompts
@@ -383,6 +410,7 @@ func buildServer(cfg nango.Config, connectionID string, o options, logger *slog.
 		DefaultConnection: connectionID,
 		Logger:            logger,
 		HideUnavailable:   o.hide,
+		Handles:           o.handles,
 	}
 	if o.observer != nil {
 		deps.Observe = o.observer.Observe

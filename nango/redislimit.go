@@ -123,6 +123,10 @@ type voidLogger struct{}
 
 func (voidLogger) Printf(context.Context, string, ...any) {}
 
+// Client is the Redis client, for other state the replicas share (the
+// short ids of package handles): one configuration, one pool.
+func (r *RedisLimits) Client() *redis.Client { return r.rdb }
+
 // Close closes the connections to Redis. Leases still held lapse by their TTL.
 func (r *RedisLimits) Close() error { return r.rdb.Close() }
 
