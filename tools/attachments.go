@@ -131,7 +131,7 @@ const (
 	maxTextOffset      = 10_000_000 // text read_attachment extracts at most, in characters
 	maxTextAttachment  = 25 << 20   // the largest attachment downloaded to extract its text
 	maxBlobAttachment  = 1 << 20    // the largest binary file returned as an embedded resource
-	attachmentURIStart = "outlook://messages/"
+	attachmentURIStart = "outlook://attachments/"
 )
 
 var readAttachment = define("read_attachment",
@@ -182,7 +182,7 @@ var readAttachment = define("read_attachment",
 		}
 		if out.Format == "" {
 			out.blob = data
-			out.ResourceURI = attachmentURIStart + url.PathEscape(mid) + "/attachments/" + url.PathEscape(aid)
+			out.ResourceURI = attachmentURIStart + url.PathEscape(aid) // named by its handle once shown (idsShortened)
 			return out, nil
 		}
 		text, err := extract.Read(ctx, out.Format, data, in.Offset+maxChars)
@@ -216,6 +216,13 @@ func (r *ReadAttachmentResult) Resources() []mcp.Content {
 	return []mcp.Content{mcp.NewEmbeddedResource(mcp.BlobResourceContents{
 		URI: r.ResourceURI, MIMEType: cmp.Or(r.ContentType, "application/octet-stream"), Blob: base64.StdEncoding.EncodeToString(r.blob),
 	})}
+}
+
+// idsShortened names the embedded resource by the attachment's handle.
+func (r *ReadAttachmentResult) idsShortened() {
+	if r.ResourceURI != "" {
+		r.ResourceURI = attachmentURIStart + url.PathEscape(r.ID)
+	}
 }
 
 func (r *ReadAttachmentResult) Text() string {

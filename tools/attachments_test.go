@@ -198,7 +198,7 @@ func TestReadAttachmentReturnsABinaryFileAsABlobResource(t *testing.T) {
 	require.NotNil(t, blob, "an embedded resource")
 	assert.Equal(t, "image/png", blob.MIMEType)
 	assert.Equal(t, out.ResourceURI, blob.URI)
-	assert.True(t, strings.HasPrefix(blob.URI, "outlook://messages/"), blob.URI)
+	assert.Equal(t, "outlook://attachments/"+out.ID, blob.URI, "named by the attachment's handle")
 	data, err := base64.StdEncoding.DecodeString(blob.Blob)
 	require.NoError(t, err)
 	assert.True(t, bytes.HasPrefix(data, []byte("\x89PNG\r\n\x1a\n")))

@@ -95,6 +95,10 @@ func (c *Call) scope() handles.Scope {
 	return handles.Scope{Integration: c.Conn.IntegrationID(), Connection: c.Conn.ID()}
 }
 
+// idsShown is a result that shows something made of its ids besides the
+// tagged fields (a resource URI): it remakes that from the handles.
+type idsShown interface{ idsShortened() }
+
 // shortenIDs replaces the Graph ids of a tool's result by their handles.
 // On an error the result keeps its full ids, all of them.
 func shortenIDs(ctx context.Context, c *Call, out Result) error {
@@ -121,6 +125,9 @@ func shortenIDs(ctx context.Context, c *Call, out Result) error {
 			*f.value = short[i]
 		}
 		i++
+	}
+	if r, ok := out.(idsShown); ok {
+		r.idsShortened()
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package tools
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/outlook-mcp/outlook-mcp/handles"
 	"github.com/outlook-mcp/outlook-mcp/identity"
+	"github.com/outlook-mcp/outlook-mcp/nango/redistest"
 	"github.com/outlook-mcp/outlook-mcp/sim"
 )
 
@@ -298,4 +300,67 @@ func taggedOrIDFields(v any) []declaredField {
 	}
 	walk(reflect.TypeOf(v).Elem())
 	return out
+}
+
+// Replicas on one Redis resolve each other's handles; while Redis is down
+// reads go on with full ids.
+func TestReplicasShareHandlesThroughRedis(t *testing.T) {
+	srv := redistest.Start(t)
+	store := func(d *Deps) { d.Handles = handles.NewRedis(srv.Client()) }
+	one, two := newHarness(t, withDeps(store)), newHarness(t, withDeps(store))
+	id := one.idOf(q4Plan)
+	var m MessageResult
+	two.ok("get_message", map[string]any{"id": id}, &m)
+	assert.Equal(t, q4Plan, m.Subject)
+	assert.Equal(t, id, m.ID)
+
+	srv.Kill()
+	var list SearchMailResult
+	two.ok("search_mail", map[string]any{"limit": 2}, &list)
+	assert.Regexp(t, graphIDShape, list.Messages[0].ID)
+	assert.Contains(t, two.fails("get_message", map[string]any{"id": id}), "could not be looked up just now")
+}
+
+// noHandles shows full ids: the cost of a call without handles.
+type noHandles struct{}
+
+func (noHandles) Mint(_ context.Context, _ handles.Scope, items []handles.Item) ([]string, error) {
+	return make([]string, len(items)), nil
+}
+func (noHandles) Resolve(context.Context, handles.Scope, string) (string, bool, error) {
+	return "", false, nil
+}
+func (noHandles) Close() error { return nil }
+
+// What handles add to a search_mail of 10 messages then a get_message by
+// handle, as a transport hands them to the server: compare the stores'
+// times with none's (full ids). See BENCHMARKS.md.
+func BenchmarkHandlesPerCall(b *testing.B) {
+	stores := map[string]func(b *testing.B) handles.Store{
+		"none":   func(*testing.B) handles.Store { return noHandles{} },
+		"memory": func(*testing.B) handles.Store { return handles.NewMemory() },
+		"sqlite": func(b *testing.B) handles.Store { return handles.NewSQLite(b.TempDir()) },
+		"redis":  func(b *testing.B) handles.Store { return handles.NewRedis(redistest.Start(b).Client()) },
+	}
+	for _, name := range []string{"none", "memory", "sqlite", "redis"} {
+		b.Run(name, func(b *testing.B) {
+			store := stores[name](b)
+			h := newHarness(b, withDeps(func(d *Deps) { d.Handles = store }))
+			var list SearchMailResult
+			h.ok("search_mail", map[string]any{"limit": 10}, &list)
+			search := json.RawMessage(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"search_mail","arguments":{"limit":10}}}`)
+			get := mustJSON(b, map[string]any{"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+				"params": map[string]any{"name": "get_message", "arguments": map[string]any{"id": list.Messages[0].ID}}})
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				for _, msg := range []json.RawMessage{search, get} {
+					out, err := json.Marshal(h.server.HandleMessage(ctx, msg))
+					if err != nil || !bytes.Contains(out, []byte(`"structuredContent"`)) {
+						b.Fatalf("%v %s", err, out)
+					}
+				}
+			}
+		})
+	}
 }
