@@ -364,3 +364,29 @@ func BenchmarkHandlesPerCall(b *testing.B) {
 		})
 	}
 }
+
+// What handles save the model: the o200k tokens of lists with handles
+// against the same lists with full ids (BENCHMARKS.md records them).
+func TestHandlesSaveTokens(t *testing.T) {
+	short := newHarness(t)
+	full := newHarness(t, withDeps(func(d *Deps) { d.Handles = noHandles{} }))
+	for _, call := range []struct {
+		tool string
+		args map[string]any
+	}{
+		{"search_mail", map[string]any{"limit": 10}},
+		{"list_events", map[string]any{"start": "2026-11-23", "end": "2026-11-28"}},
+		{"find_contacts", map[string]any{"query": "a", "limit": 50}},
+		{"list_mail_folders", nil},
+	} {
+		withHandles, withIDs := o200k(t, short.ok(call.tool, call.args, nil)), o200k(t, full.ok(call.tool, call.args, nil))
+		t.Logf("%s: %d tokens with handles, %d with Graph ids", call.tool, withHandles, withIDs)
+		assert.Less(t, withHandles, withIDs, call.tool)
+	}
+	var list SearchMailResult
+	short.ok("search_mail", map[string]any{"limit": 10}, &list)
+	for _, m := range list.Messages {
+		assert.LessOrEqual(t, o200k(t, m.ID), 8, m.ID)
+		t.Logf("%s: %d tokens, %s: %d", m.ID, o200k(t, m.ID), m.ConversationID, o200k(t, m.ConversationID))
+	}
+}
