@@ -1,6 +1,7 @@
 package handles
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -238,7 +239,8 @@ func writer(s Store, name string, n int) error {
 
 func TestMain(m *testing.M) {
 	if dir := os.Getenv("HANDLES_TEST_WRITER"); dir != "" {
-		if err := writer(NewSQLite(dir), "child", 200); err != nil {
+		n, _ := strconv.Atoi(os.Getenv("HANDLES_TEST_N"))
+		if err := writer(NewSQLite(dir), "child", cmp.Or(n, 200)); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
@@ -284,6 +286,45 @@ func TestSQLiteConcurrentWriters(t *testing.T) {
 	var mode string
 	require.NoError(t, db.QueryRow(`PRAGMA journal_mode`).Scan(&mode))
 	assert.Equal(t, "wal", mode)
+}
+
+// A process killed in the middle of its writes leaves the file whole, and
+// what it committed readable.
+func TestSQLiteSurvivesAKilledWriter(t *testing.T) {
+	dir := t.TempDir()
+	before := NewSQLite(dir)
+	hs, err := before.Mint(ctx, alice, []Item{{'m', graphID(1)}})
+	require.NoError(t, err)
+	require.NoError(t, before.Close())
+
+	child := exec.Command(os.Args[0], "-test.run=^$")
+	child.Env = append(os.Environ(), "HANDLES_TEST_WRITER="+dir, "HANDLES_TEST_N=1000000")
+	require.NoError(t, child.Start())
+	s := NewSQLite(dir)
+	defer s.Close()
+	db, err := s.open()
+	require.NoError(t, err)
+	// Kill it once it has written a while, mid-transaction as likely as not.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		var n int
+		require.NoError(t, db.QueryRow(`SELECT count(*) FROM handles`).Scan(&n))
+		if n > 200 || time.Now().After(deadline) {
+			break
+		}
+	}
+	require.NoError(t, child.Process.Kill())
+	_ = child.Wait()
+
+	var check string
+	require.NoError(t, db.QueryRow(`PRAGMA integrity_check`).Scan(&check))
+	assert.Equal(t, "ok", check)
+	id, ok, err := s.Resolve(ctx, alice, hs[0])
+	require.NoError(t, err)
+	assert.True(t, ok)
+	assert.Equal(t, graphID(1), id)
+	more, err := s.Mint(ctx, alice, []Item{{'m', "after the crash"}})
+	require.NoError(t, err)
+	assert.NotEmpty(t, more[0], "the lock the dead process held is gone")
 }
 
 func BenchmarkMint(b *testing.B) {

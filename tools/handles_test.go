@@ -17,6 +17,7 @@ import (
 
 	"github.com/outlook-mcp/outlook-mcp/handles"
 	"github.com/outlook-mcp/outlook-mcp/identity"
+	"github.com/outlook-mcp/outlook-mcp/nango"
 	"github.com/outlook-mcp/outlook-mcp/nango/redistest"
 	"github.com/outlook-mcp/outlook-mcp/sim"
 )
@@ -389,4 +390,40 @@ func TestHandlesSaveTokens(t *testing.T) {
 		assert.LessOrEqual(t, o200k(t, m.ID), 8, m.ID)
 		t.Logf("%s: %d tokens, %s: %d", m.ID, o200k(t, m.ID), m.ConversationID, o200k(t, m.ConversationID))
 	}
+}
+
+// Whatever an id argument holds, resolution either replaces a handle by
+// what it stands for, or refuses it by name, or leaves the value as it was
+// for itemID to judge; and every handle is a value itemID accepts.
+func FuzzHandleArgument(f *testing.F) {
+	for _, s := range []string{"m7fk2q9xa3", " m7fk2q9xa3 ", "inbox", "syncissues", "m../../xy", "f123456789", "e7fk2q9xa3", "AAMkAGI2TG93AAA=", ""} {
+		f.Add(s)
+	}
+	client, err := nango.New(nango.Config{Host: "https://nango.test", SecretKey: sim.DefaultSecretKey, IntegrationID: "outlook"})
+	require.NoError(f, err)
+	conn, release := client.Use("", "fuzz")
+	f.Cleanup(release)
+	store := handles.NewMemory()
+	c := &Call{Conn: conn, handles: store}
+	known, err := store.Mint(context.Background(), c.scope(), []handles.Item{{Kind: 'm', ID: "AAMkAGI2TG93AAA="}})
+	require.NoError(f, err)
+	f.Fuzz(func(t *testing.T, s string) {
+		args := GetMessageArgs{ID: s}
+		err := resolveIDs(context.Background(), c, &args)
+		h := strings.TrimSpace(s)
+		switch {
+		case h == known[0]:
+			require.NoError(t, err)
+			assert.Equal(t, "AAMkAGI2TG93AAA=", args.ID)
+		case handles.Valid(h):
+			var in *inputError
+			require.ErrorAs(t, err, &in)
+			assert.Equal(t, "id", in.arg)
+			_, err := itemID("id", "a message id", h)
+			assert.NoError(t, err)
+		default:
+			require.NoError(t, err)
+			assert.Equal(t, s, args.ID)
+		}
+	})
 }
