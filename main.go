@@ -21,6 +21,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -391,7 +392,7 @@ func handleStore(o options, shared *nango.RedisLimits) handles.Store {
 	if dir, err := os.UserCacheDir(); err == nil {
 		return handles.NewSQLite(filepath.Join(dir, "outlook-mcp"))
 	}
-	return handles.NewSQLite(filepath.Join(os.TempDir(), "outlook-mcp"))
+	return handles.NewSQLite(filepath.Join(os.TempDir(), "outlook-mcp-"+strconv.Itoa(os.Getuid()))) // the user's own
 }
 
 // buildServer wires the Nango client, the selected tools and the prompts

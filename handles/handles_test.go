@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -216,6 +217,18 @@ func TestSQLiteOpensOnFirstUse(t *testing.T) {
 	info, err := os.Stat(dir)
 	require.NoError(t, err)
 	assert.Equal(t, os.FileMode(0o700), info.Mode().Perm())
+}
+
+func TestSQLiteRefusesADirectoryOthersCanWrite(t *testing.T) {
+	dir := t.TempDir() + "/shared"
+	require.NoError(t, os.Mkdir(dir, 0o777))
+	require.NoError(t, os.Chmod(dir, 0o777)) // whatever the umask
+	s := NewSQLite(dir)
+	defer s.Close()
+	_, err := s.Mint(ctx, alice, []Item{{'m', graphID(1)}})
+	assert.ErrorContains(t, err, "only its owner can write to")
+	_, err = os.Stat(filepath.Join(dir, FileName))
+	assert.True(t, os.IsNotExist(err))
 }
 
 // writer mints n handles of its own and n shared with the other writers,

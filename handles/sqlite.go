@@ -54,8 +54,14 @@ func (s *SQLite) open() (*sql.DB, error) {
 	if s.db != nil {
 		return s.db, nil
 	}
-	if err := os.MkdirAll(filepath.Dir(s.path), 0o700); err != nil {
+	dir := filepath.Dir(s.path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
+	}
+	// Whoever may write the file may point a handle at another message:
+	// a directory others can write to (a shared temp dir) is not used.
+	if info, err := os.Lstat(dir); err != nil || !info.IsDir() || info.Mode().Perm()&0o022 != 0 {
+		return nil, fmt.Errorf("handle store %s: not a directory that only its owner can write to", dir)
 	}
 	q := url.Values{"_txlock": {"immediate"}}
 	q["_pragma"] = []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(NORMAL)"}
