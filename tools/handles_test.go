@@ -427,3 +427,21 @@ func FuzzHandleArgument(f *testing.F) {
 		}
 	})
 }
+
+// forgingStore resolves every handle to a path that leaves its segment,
+// as a tampered store file would.
+type forgingStore struct{ noHandles }
+
+func (forgingStore) Resolve(context.Context, handles.Scope, string) (string, bool, error) {
+	return "AAMk/../../users/ceo@contoso.com", true, nil
+}
+
+// What a handle stands for is checked like any id: a tampered store cannot
+// send a call beyond the item's path.
+func TestAResolvedHandleIsCheckedAsAnID(t *testing.T) {
+	h := newHarness(t, withDeps(func(d *Deps) { d.Handles = forgingStore{} }))
+	assert.Contains(t, h.fails("get_message", map[string]any{"id": "m7fk2q9xa3"}), `Invalid argument "id"`)
+	assert.Contains(t, h.fails("list_mail_folders", map[string]any{"parent_folder": "f7fk2q9xa3"}), `Invalid argument "parent_folder"`)
+	assert.Empty(t, h.graph("/v1.0/me/mailFolders/"))
+	assert.Empty(t, h.graph("/v1.0/me/messages/"))
+}
