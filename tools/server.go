@@ -135,7 +135,7 @@ func (t Tool) call(ctx context.Context, deps Deps, all []Tool, req mcp.CallToolR
 	if err != nil {
 		return rec.end(t.failure(ctx, c, err))
 	}
-	content := []mcp.Content{mcp.NewTextContent(out.Text())}
+	content := []mcp.Content{mcp.NewTextContent(renderFences(out.Text()))}
 	if r, ok := out.(withResources); ok {
 		content = append(content, r.Resources()...)
 	}
