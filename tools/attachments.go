@@ -66,12 +66,14 @@ func (r *ListAttachmentsResult) Text() string {
 	if len(r.Attachments) == 0 {
 		return "The message has no attachments."
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "%d attachment(s):", len(r.Attachments))
+	var list strings.Builder
 	for i, a := range r.Attachments {
-		fmt.Fprintf(&b, "\n%d. %s\n   id: %s", i+1, a.describe(), a.ID)
+		if i > 0 {
+			list.WriteByte('\n')
+		}
+		fmt.Fprintf(&list, "%d. %s, id %s", i+1, a.describe(), a.ID)
 	}
-	return b.String()
+	return fmt.Sprintf("%d attachment(s), names as the sender gave them:\n%s", len(r.Attachments), untrusted(list.String()))
 }
 
 // describe is "name (type, size)", with what kind of attachment it is.
@@ -220,7 +222,7 @@ func (r *ReadAttachmentResult) Resources() []mcp.Content {
 
 func (r *ReadAttachmentResult) Text() string {
 	var b strings.Builder
-	b.WriteString(r.describe())
+	b.WriteString(untrusted(r.describe()))
 	if r.Note != "" {
 		b.WriteString("\nNote: " + r.Note)
 	}
@@ -228,7 +230,7 @@ func (r *ReadAttachmentResult) Text() string {
 		b.WriteString("\nThe file's bytes follow as an embedded resource (not as text).")
 	}
 	if r.Content != "" {
-		b.WriteString("\n\n" + r.Content)
+		b.WriteString("\n" + untrusted(r.Content))
 	}
 	if r.NextOffset > 0 {
 		fmt.Fprintf(&b, "\n\n[More text: call again with offset=%d]", r.NextOffset)

@@ -64,7 +64,7 @@ func TestListAttachmentsNeverPullsContents(t *testing.T) {
 	assert.True(t, strings.HasSuffix(req.Path, "/attachments"), req.Path)
 	assert.Equal(t, "id,name,contentType,size,isInline", req.Query.Get("$select"), "never contentBytes in a list")
 	assert.Contains(t, req.Header.Get("Prefer"), `IdType="ImmutableId"`)
-	assert.Contains(t, text, "Onboarding-flow-v5.pdf (application/pdf, 1 KB)\n   id: "+pdf.ID)
+	assert.Contains(t, text, "Onboarding-flow-v5.pdf (application/pdf, 1 KB), id "+pdf.ID)
 	assert.Contains(t, text, "image001.png (image/png")
 	assert.Contains(t, text, "[inline]")
 }
@@ -86,7 +86,7 @@ func TestReadAttachmentExtractsPDFText(t *testing.T) {
 	assert.Equal(t, "Onboarding flow v5\nStep 1: Sign in with your work account.\nStep 2: Name your workspace.\nStep 3: Invite your team (up to 20 people).\n\n"+
 		"Open questions\nShould SSO be required for Enterprise tenants?\nDrop-off after step 2 fell from 31% to 18% in v5.", out.Content, "both pages, in order")
 	assert.Zero(t, out.NextOffset)
-	assert.Contains(t, textOf(res), "Onboarding-flow-v5.pdf (application/pdf, 1 KB)\n\nOnboarding flow v5\nStep 1")
+	assert.Contains(t, unmarked(textOf(res)), "⟦data M⟧Onboarding-flow-v5.pdf (application/pdf, 1 KB)⟦end M⟧\n⟦data M⟧\nOnboarding flow v5\nStep 1")
 
 	// The metadata first, with $select; then the bytes.
 	reqs := h.graph("/v1.0/me/messages/")

@@ -49,7 +49,7 @@ type ComposeResult struct {
 func (r *ComposeResult) Text() string {
 	var b strings.Builder
 	if r.Status == "drafted" {
-		fmt.Fprintf(&b, "Draft saved: id %s, open in Outlook: %s\nSubject: %s", r.DraftID, r.WebLink, orNone(r.Subject))
+		fmt.Fprintf(&b, "Draft saved: id %s, open in Outlook: %s\nSubject: %s", r.DraftID, r.WebLink, untrusted(orNone(r.Subject)))
 		if len(r.To)+len(r.Cc)+len(r.Bcc) > 0 {
 			b.WriteString("\nTo: " + recipientsText(r.To, r.Cc, r.Bcc))
 		}
