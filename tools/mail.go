@@ -11,6 +11,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/outlook-mcp/outlook-mcp/extract"
@@ -105,27 +106,65 @@ type mailQuery struct {
 const messageListFields = "id,subject,from,receivedDateTime,isRead,hasAttachments,bodyPreview,conversationId,parentFolderId"
 
 // junkFolder starts looking up the Junk Email folder's id beside the
-// call's own request (folder is the call's folder argument, if any). The
-// function it returns waits for the answer and tells whether a message
-// in the given folder is junk: mail there is labelled, and Graph shows no
-// other spam verdict in a message's properties. A failed lookup labels
-// nothing; the call goes on.
+// call's own request, unless the server knows it already (folder is the
+// call's folder argument, if any). The function it returns waits for the
+// answer and tells whether a message in the given folder is junk: mail
+// there is labelled, and Graph shows no other spam verdict in a message's
+// properties. A failed lookup labels nothing; the call goes on.
 func junkFolder(ctx context.Context, c *Call, folder string) func() func(parentFolderID string) bool {
 	if strings.EqualFold(strings.TrimSpace(folder), "junkemail") {
 		return func() func(string) bool { return func(string) bool { return true } }
 	}
+	key := c.Conn.IntegrationID() + "/" + c.Conn.ID()
 	found := make(chan string, 1)
-	go func() {
-		var f struct {
-			ID string `json:"id"`
-		}
-		_ = get(ctx, c, "/me/mailFolders/junkemail", "", url.Values{"$select": {"id"}}, nil, &f)
-		found <- f.ID
-	}()
+	if id := c.junk.get(key); id != "" {
+		found <- id
+	} else {
+		go func() {
+			var f struct {
+				ID string `json:"id"`
+			}
+			_ = get(ctx, c, "/me/mailFolders/junkemail", "", url.Values{"$select": {"id"}}, nil, &f)
+			c.junk.put(key, f.ID)
+			found <- f.ID
+		}()
+	}
 	return func() func(string) bool {
 		id := <-found
 		return func(parent string) bool { return id != "" && parent == id }
 	}
+}
+
+// junkFolders remembers each connection's Junk Email folder id, which
+// never changes: one lookup per mailbox and server, not one per call.
+type junkFolders struct {
+	mu  sync.Mutex
+	ids map[string]string // integration/connection → folder id
+}
+
+// maxJunkFolders bounds the memory: past it, all are forgotten at once
+// and looked up again as they are needed.
+const maxJunkFolders = 10_000
+
+func (j *junkFolders) get(key string) string {
+	if j == nil {
+		return ""
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.ids[key]
+}
+
+func (j *junkFolders) put(key, id string) {
+	if j == nil || id == "" {
+		return
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.ids == nil || len(j.ids) >= maxJunkFolders {
+		j.ids = map[string]string{}
+	}
+	j.ids[key] = id
 }
 
 // buildMailQuery chooses between $search (KQL: a query, or a sender name)

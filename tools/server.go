@@ -32,6 +32,8 @@ type Deps struct {
 	// HideUnavailable leaves out of tools/list (and refuses) the tools whose
 	// scopes the connection was not granted, when the scopes are known.
 	HideUnavailable bool
+
+	junk *junkFolders // set by NewServer
 }
 
 // instructions is sent to the client at initialize: a short guide for the model.
@@ -50,6 +52,7 @@ func NewServer(version string, deps Deps, tools []Tool) *server.MCPServer {
 	if deps.Timeout <= 0 {
 		deps.Timeout = 60 * time.Second
 	}
+	deps.junk = &junkFolders{}
 	opts := []server.ServerOption{
 		server.WithToolCapabilities(false),
 		server.WithInstructions(instructions),
@@ -124,7 +127,7 @@ func (t Tool) call(ctx context.Context, deps Deps, all []Tool, req mcp.CallToolR
 	}
 	defer release()
 	rec.Connection = conn.ID()
-	c := &Call{Conn: conn, Tools: all, named: named}
+	c := &Call{Conn: conn, Tools: all, named: named, junk: deps.junk}
 	if c.Granted, err = c.Conn.Scopes(ctx); err != nil {
 		return rec.end(t.failure(ctx, c, err))
 	}

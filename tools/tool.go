@@ -75,8 +75,9 @@ type Call struct {
 	Granted nango.Scopes
 	Tools   []Tool // the server's tool list, for get_profile
 
-	need  *scopeNeed // what this call's mode needs, when narrower than the tool's Scopes (see require)
-	named bool       // the request named the connection (nango mode), rather than the server's configuration
+	need  *scopeNeed   // what this call's mode needs, when narrower than the tool's Scopes (see require)
+	named bool         // the request named the connection (nango mode), rather than the server's configuration
+	junk  *junkFolders // the server's memory of Junk Email folder ids
 }
 
 // define declares a tool from a typed handler. In and Out are reflected by
