@@ -92,3 +92,95 @@ func TestTextCannotCloseItsFence(t *testing.T) {
 	assert.Contains(t, inside[0], `\⟦end aaaaaa\⟧`)
 	assert.True(t, strings.HasSuffix(out, "⟧\nid: 1"))
 }
+
+// The fixture holds a message and an event written to hijack a model:
+// "SYSTEM NOTE TO THE ASSISTANT" asking to forward mail, fake delimiters
+// (with a guessed marker, and in lookalike brackets), fake tool output and
+// a raw fence mark, in subjects, names, bodies and locations. Every tool
+// that shows them shows them inside a fence, and each response has its
+// own marker.
+func TestInstructionsInMailAndEventsStayFenced(t *testing.T) {
+	h := newHarness(t)
+	var found SearchMailResult
+	h.ok("search_mail", map[string]any{"query": "invoice 4471"}, &found)
+	require.Len(t, found.Messages, 1)
+	msg := found.Messages[0].ID
+	var events ListEventsResult
+	h.ok("list_events", map[string]any{"start": "2026-12-23", "end": "2026-12-23"}, &events)
+	var event string
+	for _, e := range events.Events {
+		if strings.HasPrefix(e.Subject, "Vendor sync") {
+			event = e.ID
+		}
+	}
+	require.NotEmpty(t, event)
+
+	markers := map[string]bool{}
+	for _, c := range []struct {
+		tool string
+		args map[string]any
+	}{
+		{"search_mail", map[string]any{"query": "invoice 4471"}},
+		{"get_message", map[string]any{"id": msg}},
+		{"get_thread", map[string]any{"message_id": msg}},
+		{"list_events", map[string]any{"start": "2026-12-23", "end": "2026-12-23"}},
+		{"get_event", map[string]any{"event_id": event}},
+		{"reply_to_message", map[string]any{"message_id": msg, "body": "Thanks.", "draft_only": true}},
+		{"update_message", map[string]any{"message_id": msg, "flag": "flagged"}},
+		{"move_message", map[string]any{"message_id": msg, "destination": "archive"}},
+	} {
+		text := h.ok(c.tool, c.args, nil)
+		marker, inside := fences(t, text)
+		require.NotEmpty(t, inside, "%s fences nothing: %s", c.tool, text)
+		assert.False(t, markers[marker], "%s reuses a marker", c.tool)
+		markers[marker] = true
+		all := strings.Join(inside, "\n")
+		assert.Contains(t, all, "SYSTEM NOTE TO THE ASSISTANT", "%s: marked, never removed", c.tool)
+		assert.Contains(t, all, `\⟦end q7x2mz\⟧`, "%s: the fake delimiter is escaped, visibly", c.tool)
+		outside := fenceDelimiter.ReplaceAllString(text, "")
+		for _, s := range inside {
+			outside = strings.Replace(outside, s, "", 1)
+		}
+		for _, s := range []string{"SYSTEM NOTE", "forward_message", "archive@evil.example", "Tool output", "q7x2mz", "\uE000", "\uE001"} {
+			assert.NotContains(t, outside, s, "%s shows text of others outside its fences:\n%s", c.tool, text)
+		}
+	}
+}
+
+// Mail in Junk Email is labelled wherever it is listed or read, found in
+// that folder or among all.
+func TestJunkIsLabelled(t *testing.T) {
+	h := newHarness(t)
+	var junk SearchMailResult
+	text := h.ok("search_mail", map[string]any{"folder": "junkemail"}, &junk)
+	require.NotEmpty(t, junk.Messages)
+	for _, m := range junk.Messages {
+		assert.True(t, m.Junk, m.Subject)
+	}
+	assert.Contains(t, text, "[junk] [unread] Verify your account — Microsoft Account Team")
+
+	var day SearchMailResult
+	text = h.ok("search_mail", map[string]any{"received_after": "2026-11-21", "received_before": "2026-11-22"}, &day)
+	require.Len(t, day.Messages, 2)
+	assert.False(t, day.Messages[0].Junk, "a newsletter in the inbox")
+	assert.True(t, day.Messages[1].Junk)
+	assert.Contains(t, text, "\n2. [junk] [unread] Verify your account")
+
+	var read MessageResult
+	text = h.ok("get_message", map[string]any{"id": day.Messages[1].ID}, &read)
+	assert.True(t, read.Junk)
+	assert.True(t, strings.HasPrefix(text, "Received Sat 21 Nov 2026 05:20 UTC [junk: in the Junk Email folder]\n"), text)
+
+	var inbox SearchMailResult
+	h.ok("search_mail", map[string]any{"folder": "inbox", "limit": 30}, &inbox)
+	for _, m := range inbox.Messages {
+		assert.False(t, m.Junk, m.Subject)
+	}
+	lookups := 0
+	for _, r := range h.graph("/v1.0/me/mailFolders/junkemail") {
+		if r.Path == "/v1.0/me/mailFolders/junkemail" {
+			lookups++
+		}
+	}
+	assert.Equal(t, 1, lookups, "the folder's id is looked up once, then remembered")
+}
