@@ -93,10 +93,11 @@ func TestTextCannotCloseItsFence(t *testing.T) {
 	assert.True(t, strings.HasSuffix(out, "⟧\nid: 1"))
 }
 
-// The fixture holds a message and an event written to hijack a model:
-// "SYSTEM NOTE TO THE ASSISTANT" asking to forward mail, fake delimiters
-// (with a guessed marker, and in lookalike brackets), fake tool output and
-// a raw fence mark, in subjects, names, bodies and locations. Every tool
+// The fixture holds a message (with an attachment), an event and a
+// contact's notes written to hijack a model: "SYSTEM NOTE TO THE
+// ASSISTANT" asking to forward mail, fake delimiters (with a guessed
+// marker, and in lookalike brackets), fake tool output and a raw fence
+// mark, in subjects, names, bodies, locations, file names and notes. Every tool
 // that shows them shows them inside a fence, and each response has its
 // own marker.
 func TestInstructionsInMailAndEventsStayFenced(t *testing.T) {
@@ -114,6 +115,12 @@ func TestInstructionsInMailAndEventsStayFenced(t *testing.T) {
 		}
 	}
 	require.NotEmpty(t, event)
+	var attachments ListAttachmentsResult
+	h.ok("list_attachments", map[string]any{"message_id": msg}, &attachments)
+	require.Len(t, attachments.Attachments, 1)
+	var people FindContactsResult
+	h.ok("find_contacts", map[string]any{"query": "Tom Whitaker"}, &people)
+	require.NotEmpty(t, people.Contacts)
 
 	markers := map[string]bool{}
 	for _, c := range []struct {
@@ -125,6 +132,9 @@ func TestInstructionsInMailAndEventsStayFenced(t *testing.T) {
 		{"get_thread", map[string]any{"message_id": msg}},
 		{"list_events", map[string]any{"start": "2026-12-23", "end": "2026-12-23"}},
 		{"get_event", map[string]any{"event_id": event}},
+		{"list_attachments", map[string]any{"message_id": msg}},
+		{"read_attachment", map[string]any{"message_id": msg, "attachment_id": attachments.Attachments[0].ID}},
+		{"get_contact", map[string]any{"contact_id": people.Contacts[0].ID}},
 		{"reply_to_message", map[string]any{"message_id": msg, "body": "Thanks.", "draft_only": true}},
 		{"update_message", map[string]any{"message_id": msg, "flag": "flagged"}},
 		{"move_message", map[string]any{"message_id": msg, "destination": "archive"}},
