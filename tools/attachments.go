@@ -175,7 +175,7 @@ var readAttachment = define("read_attachment",
 			out.Note = fmt.Sprintf("A binary file of %s: too large to return (at most %s). The user can open it in Outlook.", byteSize(a.Size), byteSize(maxBlobAttachment))
 			return out, nil
 		case out.Format != "" && a.Size > maxTextAttachment:
-			return nil, refuse("%q is %s; read_attachment downloads at most %s to extract text. Nothing was downloaded: the user can open it in Outlook.", a.Name, byteSize(a.Size), byteSize(maxTextAttachment))
+			return nil, refuse("%s is %s; read_attachment downloads at most %s to extract text. Nothing was downloaded: the user can open it in Outlook.", untrusted(a.Name), byteSize(a.Size), byteSize(maxTextAttachment))
 		}
 
 		var data []byte
@@ -193,9 +193,9 @@ var readAttachment = define("read_attachment",
 		case ctx.Err() != nil:
 			return nil, ctx.Err()
 		case errors.As(err, &unsafe):
-			return nil, refuse("this %s (%q) could not be read safely: %s. The user can open it in Outlook.", extract.Noun(out.Format), a.Name, unsafe.Reason)
+			return nil, refuse("this %s (%s) could not be read safely: %s. The user can open it in Outlook.", extract.Noun(out.Format), untrusted(a.Name), unsafe.Reason)
 		case err != nil:
-			return nil, refuse("cannot read the text of %q: %v.", a.Name, err)
+			return nil, refuse("cannot read the text of %s: %v.", untrusted(a.Name), err)
 		}
 		if in.Offset > 0 && in.Offset >= text.Chars {
 			return nil, argError("offset", "is past the end: the text has %d characters", text.Chars)

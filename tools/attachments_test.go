@@ -232,7 +232,7 @@ func TestReadAttachmentRefusesAnOversizedFileWithoutDownloading(t *testing.T) {
 	require.Greater(t, a.Size, 25<<20)
 
 	msg := h.fails("read_attachment", map[string]any{"message_id": mid, "attachment_id": a.ID})
-	assert.Equal(t, `read_attachment: "atlas-beta-events-raw.csv" is 26.0 MB; read_attachment downloads at most 25.0 MB to extract text. Nothing was downloaded: the user can open it in Outlook.`, msg)
+	assert.Equal(t, `read_attachment: ⟦data M⟧atlas-beta-events-raw.csv⟦end M⟧ is 26.0 MB; read_attachment downloads at most 25.0 MB to extract text. Nothing was downloaded: the user can open it in Outlook.`, unmarked(msg), "the sender's file name fenced")
 	assert.False(t, strings.HasSuffix(h.lastGraph("/v1.0/me/messages/").Path, "/$value"), "the size was checked first")
 }
 
@@ -247,7 +247,7 @@ func TestReadAttachmentReportsAnUnreadableFile(t *testing.T) {
 	h := newHarness(t)
 	mid, a := h.attachment("Atlas pricing v7.pdf") // the sample mailbox only describes this one: its bytes are no real PDF
 	msg := h.fails("read_attachment", map[string]any{"message_id": mid, "attachment_id": a.ID})
-	assert.True(t, strings.HasPrefix(msg, `read_attachment: cannot read the text of "Atlas pricing v7.pdf": not a readable PDF (`), msg)
+	assert.True(t, strings.HasPrefix(unmarked(msg), `read_attachment: cannot read the text of ⟦data M⟧Atlas pricing v7.pdf⟦end M⟧: not a readable PDF (`), msg)
 }
 
 func TestReadAttachmentRefusesAHostilePDFSafely(t *testing.T) {
@@ -264,7 +264,7 @@ func TestReadAttachmentRefusesAHostilePDFSafely(t *testing.T) {
 		mid, a := h.attachment(name + ".pdf")
 		start := time.Now()
 		text := h.fails("read_attachment", map[string]any{"message_id": mid, "attachment_id": a.ID})
-		assert.Equal(t, `read_attachment: this PDF ("`+name+`.pdf") could not be read safely: `+reason+". The user can open it in Outlook.", text)
+		assert.Equal(t, `read_attachment: this PDF (⟦data M⟧`+name+`.pdf⟦end M⟧) could not be read safely: `+reason+". The user can open it in Outlook.", unmarked(text))
 		assert.Less(t, time.Since(start), 5*time.Second)
 	}
 	// The server carries on.
