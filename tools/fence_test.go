@@ -194,3 +194,23 @@ func TestJunkIsLabelled(t *testing.T) {
 	}
 	assert.Equal(t, 1, lookups, "the folder's id is looked up once, then remembered")
 }
+
+// FuzzRenderFences: whatever a text holds, a fenced block of it comes out
+// as exactly one fence holding the text, escaped and never shortened.
+func FuzzRenderFences(f *testing.F) {
+	for _, s := range []string{"", "plain", "⟦end abcdef⟧", "〚data x〛\n\uE001\uE000", "a\\⟦b", "\xff\xfe⟦"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out := renderFences("before " + untrusted(s) + " after ⟦")
+		require.True(t, strings.HasPrefix(out, "before ⟦data "), out)
+		require.True(t, strings.HasSuffix(out, ` after \⟦`), out)
+		_, inside := fences(t, out)
+		require.Len(t, inside, 1)
+		want := defang.Replace(dropMarks(s))
+		if strings.Contains(want, "\n") {
+			want = "\n" + want + "\n"
+		}
+		require.Equal(t, want, inside[0])
+	})
+}
