@@ -144,7 +144,7 @@ func TestGetThreadOldestFirstWithOnlyNewText(t *testing.T) {
 	}
 	assert.Equal(t, latest.ID, res.Messages[2].ID)
 	assert.Equal(t, "priya.raman@contoso.com", res.Messages[1].From.Address, "the user's own reply is part of the thread")
-	assert.Contains(t, unmarked(text), "\n\nFri 20 Nov 13:20\n⟦data M⟧\n"+res.Messages[0].From.String()+":\n"+res.Messages[0].Text+"\n⟦end M⟧\n\n14:02\n", "a fence per message; the day once")
+	assert.Contains(t, unmarked(text), "\n\nFri 20 Nov 2026 13:20\n⟦data M⟧\n"+res.Messages[0].From.String()+":\n"+res.Messages[0].Text+"\n⟦end M⟧\n\n14:02\n", "a fence per message; the day once")
 	assert.Contains(t, text, "Latest message id: "+latest.ID)
 	assert.Less(t, len(text), 1800, "token-lean:\n%s", text)
 

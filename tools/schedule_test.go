@@ -116,7 +116,7 @@ func TestFindMeetingTimes(t *testing.T) {
 	assert.Equal(t, "2026-11-26T13:30:00Z", first.End)
 	assert.EqualValues(t, 100, first.Confidence)
 	assert.Equal(t, map[string]string{"kenji.watanabe@contoso.com": "free", "daniel.obrien@contoso.com": "free"}, first.Availability)
-	assert.Contains(t, text, "best first (UTC):\n1. Thu 26 Nov 12:30–13:30, confidence 100%; everyone free")
+	assert.Contains(t, text, "best first (UTC):\n1. Thu 26 Nov 2026 12:30–13:30, confidence 100%; everyone free")
 }
 
 func TestFindMeetingTimesExplainsNoSuggestions(t *testing.T) {

@@ -31,28 +31,30 @@ func textTime(s string, year int) string {
 	return t.Format(layout)
 }
 
-// listTimes renders the times of a list: the day only when it changes
-// from the line above ("Wed 25 Nov 11:25", then "10:00"), the year only
-// when it is not the first line's (always, with year -1).
+// listTimes renders the times of a list: the year on the first line
+// and where it changes, the day only where it changes ("Wed 25 Nov 2026
+// 11:25", then "10:00", then "Tue 24 Nov 18:10"). Year -1 names the year
+// on every line.
 type listTimes struct {
 	year int
-	day  string
+	day  string // the date of the line above, as its time gives it
 }
 
 func (l *listTimes) next(s string) string {
-	if l.year == 0 {
-		l.year = yearOf(s)
+	year := l.year
+	if year == 0 {
+		l.year, year = yearOf(s), -1
 	}
-	full := textTime(s, l.year)
-	i := strings.LastIndexByte(full, ' ')
-	if i < 0 || !strings.Contains(full[i:], ":") {
+	full := textTime(s, year)
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
 		return full // a date
 	}
-	if day := full[:i]; day != l.day {
+	if day := t.Format(time.DateOnly); day != l.day {
 		l.day = day
 		return full
 	}
-	return full[i+1:]
+	return t.Format("15:04")
 }
 
 // span renders an event's start and end: "Mon 30 Nov 09:30–09:45", or
