@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"runtime"
 	"sync"
 	"syscall"
@@ -72,7 +73,7 @@ func TestE2EHostilePDFsOverHTTP(t *testing.T) {
 		require.NoError(t, err, att.Name)
 		t.Logf("%s after %s: %s", att.Name, time.Since(start).Round(time.Millisecond), res.text)
 		assert.True(t, res.isError, att.Name)
-		assert.Contains(t, res.text, `this PDF ("`+att.Name+`") could not be read safely: `+want[att.Name])
+		assert.Regexp(t, `this PDF \(⟦data [a-z2-7]{6}⟧`+regexp.QuoteMeta(att.Name)+`⟦end [a-z2-7]{6}⟧\) could not be read safely: `+regexp.QuoteMeta(want[att.Name]), res.text, "the sender's file name fenced")
 		wg.Wait()
 		assert.Empty(t, extracttest.Children(server.Process.Pid), "the child is gone")
 	}

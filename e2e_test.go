@@ -811,7 +811,7 @@ var scenarios = []scenario{
 		list, ok := events.structured["events"].([]any)
 		require.True(t, ok, "events[]: %v", events.structured)
 		assert.NotEmpty(t, list, "the sample calendar has meetings in the next two weeks")
-		assert.Contains(t, events.text, "times in Europe/London")
+		assert.Contains(t, events.text, "events (Europe/London):")
 
 		people := e.ok(t, "find_contacts", map[string]any{"query": "ann"})
 		assert.Contains(t, people.text, "Ann Fischer")

@@ -66,12 +66,14 @@ func (r *ListAttachmentsResult) Text() string {
 	if len(r.Attachments) == 0 {
 		return "The message has no attachments."
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "%d attachment(s):", len(r.Attachments))
+	var list strings.Builder
 	for i, a := range r.Attachments {
-		fmt.Fprintf(&b, "\n%d. %s\n   id: %s", i+1, a.describe(), a.ID)
+		if i > 0 {
+			list.WriteByte('\n')
+		}
+		fmt.Fprintf(&list, "%d. %s, id %s", i+1, a.describe(), a.ID)
 	}
-	return b.String()
+	return fmt.Sprintf("%d attachment(s), names as the sender gave them:\n%s", len(r.Attachments), untrusted(list.String()))
 }
 
 // describe is "name (type, size)", with what kind of attachment it is.
@@ -173,7 +175,7 @@ var readAttachment = define("read_attachment",
 			out.Note = fmt.Sprintf("A binary file of %s: too large to return (at most %s). The user can open it in Outlook.", byteSize(a.Size), byteSize(maxBlobAttachment))
 			return out, nil
 		case out.Format != "" && a.Size > maxTextAttachment:
-			return nil, refuse("%q is %s; read_attachment downloads at most %s to extract text. Nothing was downloaded: the user can open it in Outlook.", a.Name, byteSize(a.Size), byteSize(maxTextAttachment))
+			return nil, refuse("%s is %s; read_attachment downloads at most %s to extract text. Nothing was downloaded: the user can open it in Outlook.", untrusted(a.Name), byteSize(a.Size), byteSize(maxTextAttachment))
 		}
 
 		var data []byte
@@ -191,9 +193,9 @@ var readAttachment = define("read_attachment",
 		case ctx.Err() != nil:
 			return nil, ctx.Err()
 		case errors.As(err, &unsafe):
-			return nil, refuse("this %s (%q) could not be read safely: %s. The user can open it in Outlook.", extract.Noun(out.Format), a.Name, unsafe.Reason)
+			return nil, refuse("this %s (%s) could not be read safely: %s. The user can open it in Outlook.", extract.Noun(out.Format), untrusted(a.Name), unsafe.Reason)
 		case err != nil:
-			return nil, refuse("cannot read the text of %q: %v.", a.Name, err)
+			return nil, refuse("cannot read the text of %s: %v.", untrusted(a.Name), err)
 		}
 		if in.Offset > 0 && in.Offset >= text.Chars {
 			return nil, argError("offset", "is past the end: the text has %d characters", text.Chars)
@@ -227,7 +229,7 @@ func (r *ReadAttachmentResult) idsShortened() {
 
 func (r *ReadAttachmentResult) Text() string {
 	var b strings.Builder
-	b.WriteString(r.describe())
+	b.WriteString(untrusted(r.describe()))
 	if r.Note != "" {
 		b.WriteString("\nNote: " + r.Note)
 	}
@@ -235,7 +237,7 @@ func (r *ReadAttachmentResult) Text() string {
 		b.WriteString("\nThe file's bytes follow as an embedded resource (not as text).")
 	}
 	if r.Content != "" {
-		b.WriteString("\n\n" + r.Content)
+		b.WriteString("\n" + untrusted(r.Content))
 	}
 	if r.NextOffset > 0 {
 		fmt.Fprintf(&b, "\n\n[More text: call again with offset=%d]", r.NextOffset)

@@ -64,7 +64,7 @@ func TestListAttachmentsNeverPullsContents(t *testing.T) {
 	assert.True(t, strings.HasSuffix(req.Path, "/attachments"), req.Path)
 	assert.Equal(t, "id,name,contentType,size,isInline", req.Query.Get("$select"), "never contentBytes in a list")
 	assert.Contains(t, req.Header.Get("Prefer"), `IdType="ImmutableId"`)
-	assert.Contains(t, text, "Onboarding-flow-v5.pdf (application/pdf, 1 KB)\n   id: "+pdf.ID)
+	assert.Contains(t, text, "Onboarding-flow-v5.pdf (application/pdf, 1 KB), id "+pdf.ID)
 	assert.Contains(t, text, "image001.png (image/png")
 	assert.Contains(t, text, "[inline]")
 }
@@ -86,7 +86,7 @@ func TestReadAttachmentExtractsPDFText(t *testing.T) {
 	assert.Equal(t, "Onboarding flow v5\nStep 1: Sign in with your work account.\nStep 2: Name your workspace.\nStep 3: Invite your team (up to 20 people).\n\n"+
 		"Open questions\nShould SSO be required for Enterprise tenants?\nDrop-off after step 2 fell from 31% to 18% in v5.", out.Content, "both pages, in order")
 	assert.Zero(t, out.NextOffset)
-	assert.Contains(t, textOf(res), "Onboarding-flow-v5.pdf (application/pdf, 1 KB)\n\nOnboarding flow v5\nStep 1")
+	assert.Contains(t, unmarked(textOf(res)), "⟦data M⟧Onboarding-flow-v5.pdf (application/pdf, 1 KB)⟦end M⟧\n⟦data M⟧\nOnboarding flow v5\nStep 1")
 
 	// The metadata first, with $select; then the bytes.
 	reqs := h.graph("/v1.0/me/messages/")
@@ -232,7 +232,7 @@ func TestReadAttachmentRefusesAnOversizedFileWithoutDownloading(t *testing.T) {
 	require.Greater(t, a.Size, 25<<20)
 
 	msg := h.fails("read_attachment", map[string]any{"message_id": mid, "attachment_id": a.ID})
-	assert.Equal(t, `read_attachment: "atlas-beta-events-raw.csv" is 26.0 MB; read_attachment downloads at most 25.0 MB to extract text. Nothing was downloaded: the user can open it in Outlook.`, msg)
+	assert.Equal(t, `read_attachment: ⟦data M⟧atlas-beta-events-raw.csv⟦end M⟧ is 26.0 MB; read_attachment downloads at most 25.0 MB to extract text. Nothing was downloaded: the user can open it in Outlook.`, unmarked(msg), "the sender's file name fenced")
 	assert.False(t, strings.HasSuffix(h.lastGraph("/v1.0/me/messages/").Path, "/$value"), "the size was checked first")
 }
 
@@ -247,7 +247,7 @@ func TestReadAttachmentReportsAnUnreadableFile(t *testing.T) {
 	h := newHarness(t)
 	mid, a := h.attachment("Atlas pricing v7.pdf") // the sample mailbox only describes this one: its bytes are no real PDF
 	msg := h.fails("read_attachment", map[string]any{"message_id": mid, "attachment_id": a.ID})
-	assert.True(t, strings.HasPrefix(msg, `read_attachment: cannot read the text of "Atlas pricing v7.pdf": not a readable PDF (`), msg)
+	assert.True(t, strings.HasPrefix(unmarked(msg), `read_attachment: cannot read the text of ⟦data M⟧Atlas pricing v7.pdf⟦end M⟧: not a readable PDF (`), msg)
 }
 
 func TestReadAttachmentRefusesAHostilePDFSafely(t *testing.T) {
@@ -264,7 +264,7 @@ func TestReadAttachmentRefusesAHostilePDFSafely(t *testing.T) {
 		mid, a := h.attachment(name + ".pdf")
 		start := time.Now()
 		text := h.fails("read_attachment", map[string]any{"message_id": mid, "attachment_id": a.ID})
-		assert.Equal(t, `read_attachment: this PDF ("`+name+`.pdf") could not be read safely: `+reason+". The user can open it in Outlook.", text)
+		assert.Equal(t, `read_attachment: this PDF (⟦data M⟧`+name+`.pdf⟦end M⟧) could not be read safely: `+reason+". The user can open it in Outlook.", unmarked(text))
 		assert.Less(t, time.Since(start), 5*time.Second)
 	}
 	// The server carries on.

@@ -33,6 +33,7 @@ type Event struct {
 	JoinURL         string `json:"join_url,omitempty"`
 	ShowAs          string `json:"show_as,omitempty"`
 	IsCancelled     bool   `json:"is_cancelled,omitempty"`
+	SeriesID        string `json:"series_id,omitempty" handle:"e" jsonschema_description:"The series an occurrence belongs to."`
 }
 
 type ListEventsResult struct {
@@ -58,12 +59,13 @@ type graphEvent struct {
 	OnlineMeeting   *struct {
 		JoinURL string `json:"joinUrl"`
 	} `json:"onlineMeeting"`
-	ShowAs      string `json:"showAs"`
-	IsCancelled bool   `json:"isCancelled"`
+	ShowAs         string `json:"showAs"`
+	IsCancelled    bool   `json:"isCancelled"`
+	SeriesMasterID string `json:"seriesMasterId"`
 }
 
 var listEvents = define("list_events",
-	"List calendar events between start and end, recurring meetings expanded into occurrences, in start order. Returns subject, times (in time_zone), location, organizer and Teams join URL per event.",
+	"List calendar events between start and end, recurring meetings expanded into occurrences, in start order. Returns subject, times (in time_zone), location (Teams for an online meeting: get_event has its join URL) and organizer per event.",
 	[]string{"Calendars.ReadBasic", "Calendars.Read", "Calendars.ReadWrite"},
 	Hints{ReadOnly: true, Idempotent: true, OpenWorld: true},
 	func(ctx context.Context, c *Call, in ListEventsArgs) (*ListEventsResult, error) {
@@ -117,7 +119,7 @@ var listEvents = define("list_events",
 	})
 
 // eventFields are the properties an Event shows.
-const eventFields = "id,subject,start,end,isAllDay,location,organizer,isOnlineMeeting,onlineMeeting,showAs,isCancelled"
+const eventFields = "id,subject,start,end,isAllDay,location,organizer,isOnlineMeeting,onlineMeeting,showAs,isCancelled,seriesMasterId"
 
 // timeZoneArg resolves a time_zone argument: an IANA name or the Windows
 // name get_mailbox_settings reports; default UTC.
@@ -154,7 +156,7 @@ func (e graphEvent) event(loc *time.Location) Event {
 	ev := Event{
 		ID: e.ID, Subject: e.Subject, Start: eventTime(e.Start, loc, e.IsAllDay), End: eventTime(e.End, loc, e.IsAllDay),
 		IsAllDay: e.IsAllDay, Location: e.Location.DisplayName, IsOnlineMeeting: e.IsOnlineMeeting,
-		ShowAs: e.ShowAs, IsCancelled: e.IsCancelled,
+		ShowAs: e.ShowAs, IsCancelled: e.IsCancelled, SeriesID: e.SeriesMasterID,
 	}
 	if e.Organizer != nil {
 		ev.Organizer = e.Organizer.person()
@@ -178,37 +180,66 @@ func eventTime(t graphTime, loc *time.Location, allDay bool) string {
 	return wall.Format(time.RFC3339)
 }
 
+// Text is one line per event, the list fenced as one block (subjects,
+// locations and organizers are written by others). It names a Teams
+// meeting rather than repeating its join URL (get_event has it), and an
+// occurrence of a series already shown says so instead of repeating its
+// details.
 func (r *ListEventsResult) Text() string {
-	var b strings.Builder
 	if len(r.Events) == 0 {
-		b.WriteString("No events in this window.")
-	} else {
-		fmt.Fprintf(&b, "%d events (times in %s):", len(r.Events), r.TimeZone)
+		return "No events in this window."
 	}
+	var list strings.Builder
+	var times listTimes
+	shown := map[string]Event{} // series id → its first occurrence here
 	for i, e := range r.Events {
-		when := e.Start + " – " + e.End
-		if e.IsAllDay {
-			when = "all day " + e.Start
+		if i > 0 {
+			list.WriteByte('\n')
 		}
-		fmt.Fprintf(&b, "\n%d. %s — %s", i+1, when, orNone(e.Subject))
+		fmt.Fprintf(&list, "%d. %s %s", i+1, times.span(e.Start, e.End, e.IsAllDay), orNone(e.Subject))
 		if e.IsCancelled {
-			b.WriteString(" [cancelled]")
+			list.WriteString(" [cancelled]")
 		}
-		if e.Location != "" {
-			b.WriteString(" @ " + e.Location)
+		if first, ok := shown[e.SeriesID]; ok && e.SeriesID != "" && e.sameDetails(first) {
+			list.WriteString(" (series as above)")
+		} else {
+			if e.SeriesID != "" && !ok {
+				shown[e.SeriesID] = e
+			}
+			list.WriteString(e.where())
+			if who := e.Organizer.short(); who != "" {
+				list.WriteString("; " + who)
+			}
 		}
-		if e.Organizer.Address != "" {
-			b.WriteString("; organizer " + e.Organizer.String())
-		}
-		if e.JoinURL != "" {
-			b.WriteString("; join " + e.JoinURL)
-		}
-		b.WriteString("\n   id: " + e.ID)
+		list.WriteString(", id " + e.ID)
 	}
+	text := fmt.Sprintf("%d events (%s):\n%s", len(r.Events), r.TimeZone, untrusted(list.String()))
 	if r.NextCursor != "" {
-		b.WriteString("\nMore: call again with cursor=" + r.NextCursor)
+		text += "\nMore: call again with cursor=" + r.NextCursor
 	}
-	return b.String()
+	return text
+}
+
+// where is " @ location", with "Teams" for an online meeting.
+func (e Event) where() string {
+	place := e.Location
+	if e.IsOnlineMeeting || e.JoinURL != "" {
+		switch {
+		case place == "" || strings.EqualFold(place, "Microsoft Teams Meeting"):
+			place = "Teams"
+		case !strings.Contains(place, "Teams"):
+			place += " + Teams"
+		}
+	}
+	if place == "" {
+		return ""
+	}
+	return " @ " + place
+}
+
+// sameDetails tells whether e shows what first showed, but its times.
+func (e Event) sameDetails(first Event) bool {
+	return e.Subject == first.Subject && e.where() == first.where() && e.Organizer == first.Organizer
 }
 
 // ---- list_calendars ----
@@ -255,21 +286,24 @@ var listCalendars = define("list_calendars",
 		return out, nil
 	})
 
+// Text fences the names: a calendar shared with the user is named by its owner.
 func (r *ListCalendarsResult) Text() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%d calendars:", len(r.Calendars))
+	var list strings.Builder
 	for i, cal := range r.Calendars {
-		fmt.Fprintf(&b, "\n%d. %s", i+1, cal.Name)
+		if i > 0 {
+			list.WriteByte('\n')
+		}
+		fmt.Fprintf(&list, "%d. %s", i+1, cal.Name)
 		if cal.IsDefault {
-			b.WriteString(" (default)")
+			list.WriteString(" (default)")
 		}
 		if !cal.CanEdit {
-			b.WriteString(" (read-only)")
+			list.WriteString(" (read-only)")
 		}
 		if cal.Owner.Address != "" {
-			b.WriteString("; owner " + cal.Owner.String())
+			list.WriteString("; owner " + cal.Owner.String())
 		}
-		b.WriteString("\n   id: " + cal.ID)
+		list.WriteString(", id " + cal.ID)
 	}
-	return b.String()
+	return fmt.Sprintf("%d calendars:\n%s", len(r.Calendars), untrusted(list.String()))
 }

@@ -40,7 +40,8 @@ func TestListEventsInATimeZone(t *testing.T) {
 		}
 	}
 	assert.True(t, online, "the sample week has a Teams meeting with a join URL")
-	assert.Contains(t, text, "times in America/New_York")
+	assert.Contains(t, text, "events (America/New_York):")
+	assert.Contains(t, text, "Mon 23 Nov 2026 04:30–04:45 Atlas daily stand-up @ Teams", "compact wall-clock times in the zone")
 }
 
 func TestListEventsExpandsRecurringMeetings(t *testing.T) {

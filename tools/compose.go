@@ -49,15 +49,17 @@ type ComposeResult struct {
 func (r *ComposeResult) Text() string {
 	var b strings.Builder
 	if r.Status == "drafted" {
-		fmt.Fprintf(&b, "Draft saved: id %s, open in Outlook: %s\nSubject: %s", r.DraftID, r.WebLink, orNone(r.Subject))
+		// A reply's subject and recipients' names come from the original.
+		head := "Subject: " + orNone(r.Subject)
 		if len(r.To)+len(r.Cc)+len(r.Bcc) > 0 {
-			b.WriteString("\nTo: " + recipientsText(r.To, r.Cc, r.Bcc))
+			head += "\nTo: " + recipientsText(r.To, r.Cc, r.Bcc)
 		}
+		fmt.Fprintf(&b, "Draft saved: id %s, open in Outlook: %s\n%s", r.DraftID, r.WebLink, untrusted(head))
 		b.WriteString("\nNot sent: the user can review and send it in Outlook, or it can be sent with send_draft.")
 	} else {
 		b.WriteString(r.done)
 		if len(r.To)+len(r.Cc)+len(r.Bcc) > 0 {
-			b.WriteString(" to " + recipientsText(r.To, r.Cc, r.Bcc))
+			b.WriteString(" to " + untrusted(recipientsText(r.To, r.Cc, r.Bcc)))
 		}
 		b.WriteString(". Outlook accepted it for delivery; a copy is in Sent Items.")
 	}
@@ -318,7 +320,7 @@ var sendDraft = define("send_draft",
 		case len(d.ToRecipients)+len(d.CcRecipients)+len(d.BccRecipients) == 0:
 			return nil, argError("draft_id", "the draft %q has no recipients: add them in Outlook first", d.Subject)
 		default:
-			out.done = fmt.Sprintf("Sent the draft %q", d.Subject)
+			out.done = "Sent the draft " + untrusted(d.Subject)
 			out.Subject = d.Subject
 			out.To, out.Cc, out.Bcc = addressList(d.ToRecipients), addressList(d.CcRecipients), addressList(d.BccRecipients)
 		}

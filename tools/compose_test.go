@@ -91,7 +91,7 @@ func TestReplySendsTheCommentToTheSender(t *testing.T) {
 	assert.Equal(t, []string{elena}, res.To)
 	assert.Empty(t, res.Cc)
 	assert.Empty(t, res.DraftID)
-	assert.Equal(t, "Sent reply to "+elena+". Outlook accepted it for delivery; a copy is in Sent Items.", text)
+	assert.Equal(t, "Sent reply to ⟦data M⟧"+elena+"⟦end M⟧. Outlook accepted it for delivery; a copy is in Sent Items.", unmarked(text))
 
 	req := h.lastGraph("/v1.0/me/messages/" + h.graphID(id) + "/reply")
 	assert.Equal(t, "POST", req.Method)
@@ -112,7 +112,7 @@ func TestReplyAllLeavesTheUserOut(t *testing.T) {
 
 	assert.Equal(t, []string{elena, "Marcus Chen <marcus.chen@contoso.com>"}, res.To)
 	assert.Equal(t, []string{"Tom Whitaker <tom.whitaker@fabrikam.com>"}, res.Cc)
-	assert.Contains(t, text, "Sent reply to "+elena+", Marcus Chen <marcus.chen@contoso.com>; cc Tom Whitaker <tom.whitaker@fabrikam.com>.")
+	assert.Contains(t, unmarked(text), "Sent reply to ⟦data M⟧"+elena+", Marcus Chen <marcus.chen@contoso.com>; cc Tom Whitaker <tom.whitaker@fabrikam.com>⟦end M⟧.")
 	assert.JSONEq(t, `{"comment":"See you all Thursday."}`, string(h.lastGraph("/v1.0/me/messages/"+h.graphID(id)+"/replyAll").Body))
 
 	sent := h.sent(0)
@@ -153,7 +153,7 @@ func TestReplyDraftIsSavedThenSent(t *testing.T) {
 	text = h.ok("send_draft", map[string]any{"draft_id": draft.DraftID}, &sent)
 	assert.Equal(t, "sent", sent.Status)
 	assert.Equal(t, draft.To, sent.To)
-	assert.Equal(t, `Sent the draft "RE: `+renewal+`" to `+elena+", Marcus Chen <marcus.chen@contoso.com>; cc Tom Whitaker <tom.whitaker@fabrikam.com>. Outlook accepted it for delivery; a copy is in Sent Items.", text)
+	assert.Equal(t, "Sent the draft ⟦data M⟧RE: "+renewal+"⟦end M⟧ to ⟦data M⟧"+elena+", Marcus Chen <marcus.chen@contoso.com>; cc Tom Whitaker <tom.whitaker@fabrikam.com>⟦end M⟧. Outlook accepted it for delivery; a copy is in Sent Items.", unmarked(text))
 	req = h.lastGraph("/v1.0/me/messages/" + h.graphID(draft.DraftID) + "/send")
 	assert.Equal(t, "POST", req.Method)
 	assert.Empty(t, req.Body)
@@ -169,7 +169,7 @@ func TestForwardSendsOrDrafts(t *testing.T) {
 	text := h.ok("forward_message", map[string]any{"message_id": id, "to": []string{"Ann Fischer <ann.fischer@contoso.com>"}, "comment": "FYI, see section 2."}, &res)
 	assert.Equal(t, "sent", res.Status)
 	assert.Equal(t, []string{"Ann Fischer <ann.fischer@contoso.com>"}, res.To)
-	assert.True(t, strings.HasPrefix(text, "Forwarded to Ann Fischer <ann.fischer@contoso.com>."), text)
+	assert.True(t, strings.HasPrefix(unmarked(text), "Forwarded to ⟦data M⟧Ann Fischer <ann.fischer@contoso.com>⟦end M⟧."), text)
 	assert.JSONEq(t, `{"comment":"FYI, see section 2.","toRecipients":[{"emailAddress":{"name":"Ann Fischer","address":"ann.fischer@contoso.com"}}]}`,
 		string(h.lastGraph("/v1.0/me/messages/"+h.graphID(id)+"/forward").Body))
 	sent := h.sent(0)

@@ -194,6 +194,8 @@ func plainTerm(q string) string {
 	return strings.Join(strings.Fields(strings.NewReplacer(`"`, " ", `\`, " ").Replace(q)), " ")
 }
 
+// Text is one line per person, fenced as one block: names and titles come
+// from contacts, the directory and people who wrote to the user.
 func (r *FindContactsResult) Text() string {
 	var b strings.Builder
 	if len(r.Contacts) == 0 {
@@ -218,10 +220,14 @@ func (r *FindContactsResult) Text() string {
 			b.WriteString(" id: " + ct.ID)
 		}
 	}
-	for _, n := range r.Notes {
-		b.WriteString("\nNote: " + n)
+	text := b.String()
+	if len(r.Contacts) > 0 {
+		text = untrusted(text)
 	}
-	return b.String()
+	for _, n := range r.Notes {
+		text += "\nNote: " + n
+	}
+	return text
 }
 
 // ---- get_contact, create_contact ----
@@ -331,7 +337,12 @@ var getContact = define("get_contact",
 		return g.result(), nil
 	})
 
+// Text fences the contact, notes and all, apart from its id.
 func (r *ContactResult) Text() string {
+	return untrusted(r.details()) + "\nid: " + r.ID
+}
+
+func (r *ContactResult) details() string {
 	var b strings.Builder
 	b.WriteString(r.Name)
 	for _, extra := range []string{r.JobTitle, r.Department, r.Company} {
@@ -354,7 +365,6 @@ func (r *ContactResult) Text() string {
 	if r.Notes != "" {
 		b.WriteString("\nNotes: " + r.Notes)
 	}
-	b.WriteString("\nid: " + r.ID)
 	return b.String()
 }
 
@@ -462,5 +472,5 @@ func splitName(name string) (given, surname string, err error) {
 
 func (r *CreatedContact) Text() string {
 	full := ContactResult{ID: r.ID, Name: r.Name, Emails: r.Emails, Phones: r.Phones, Company: r.Company, JobTitle: r.JobTitle}
-	return "Contact created: " + full.Text()
+	return "Contact created: " + full.details() + "\nid: " + r.ID // what the caller wrote: no fence
 }

@@ -24,7 +24,8 @@ func (t Tool) failure(ctx context.Context, c *Call, err error) (*mcp.CallToolRes
 	}
 	var no *refusal
 	if errors.As(err, &no) {
-		return mcp.NewToolResultError(t.Name + ": " + no.msg), OutcomeRefused, nil
+		// A refusal may name what others wrote (a file's name): fenced too.
+		return mcp.NewToolResultError(renderFences(t.Name + ": " + no.msg)), OutcomeRefused, nil
 	}
 	var missing *missingScopeError
 	if errors.As(err, &missing) {

@@ -47,10 +47,9 @@ type graphEventDetail struct {
 	ResponseStatus struct{ Response string } `json:"responseStatus"`
 	IsOrganizer    bool                      `json:"isOrganizer"`
 	Recurrence     *graphRecurrence          `json:"recurrence"`
-	SeriesMasterID string                    `json:"seriesMasterId"`
 }
 
-const eventDetailFields = eventFields + ",body,attendees,responseStatus,isOrganizer,recurrence,seriesMasterId"
+const eventDetailFields = eventFields + ",body,attendees,responseStatus,isOrganizer,recurrence"
 
 type Attendee struct {
 	Name     string `json:"name,omitempty"`
@@ -66,14 +65,13 @@ type EventDetail struct {
 	MyResponse string     `json:"my_response"`
 	Attendees  []Attendee `json:"attendees"`
 	Recurrence string     `json:"recurrence,omitempty"`
-	SeriesID   string     `json:"series_id,omitempty" handle:"e"`
 	Body       string     `json:"body,omitempty"`
 }
 
 func (e graphEventDetail) detail(loc *time.Location, zone string) EventDetail {
 	d := EventDetail{
 		Event: e.event(loc), TimeZone: zone, MyResponse: e.ResponseStatus.Response, Attendees: []Attendee{},
-		Recurrence: e.Recurrence.summary(), SeriesID: e.SeriesMasterID, Body: cleanBody(e.Body.Content),
+		Recurrence: e.Recurrence.summary(), Body: cleanBody(e.Body.Content),
 	}
 	if e.IsOrganizer {
 		d.MyResponse = "organizer"
@@ -118,18 +116,14 @@ func (r *graphRecurrence) summary() string {
 	return s
 }
 
+// Text keeps times, responses and ids outside the fences, and fences
+// what others wrote: subject, place, names, then the description apart.
 func (d *EventDetail) Text() string {
-	var b strings.Builder
-	when := d.Start + " – " + d.End + " (" + d.TimeZone + ")"
-	if d.IsAllDay {
-		when = "all day " + d.Start + " – " + d.End + " (end exclusive)"
-	}
-	fmt.Fprintf(&b, "%s\nWhen: %s", orNone(d.Subject), when)
+	var b, head strings.Builder
+	times := listTimes{year: -1} // with the year
+	b.WriteString("When: " + times.span(d.Start, d.End, d.IsAllDay) + " (" + d.TimeZone + ")")
 	if d.IsCancelled {
 		b.WriteString(" [cancelled]")
-	}
-	if d.Location != "" {
-		b.WriteString("\nWhere: " + d.Location)
 	}
 	if d.JoinURL != "" {
 		b.WriteString("\nJoin: " + d.JoinURL)
@@ -137,7 +131,7 @@ func (d *EventDetail) Text() string {
 	if d.MyResponse == "organizer" {
 		b.WriteString("\nOrganizer: you")
 	} else {
-		fmt.Fprintf(&b, "\nOrganizer: %s; your response: %s", d.Organizer, d.MyResponse)
+		b.WriteString("\nYour response: " + d.MyResponse)
 	}
 	if d.Recurrence != "" {
 		b.WriteString("\nRepeats " + d.Recurrence)
@@ -145,16 +139,24 @@ func (d *EventDetail) Text() string {
 	if d.SeriesID != "" {
 		b.WriteString("\nOne occurrence of a series; series_id: " + d.SeriesID)
 	}
+	b.WriteString("\nid: " + d.ID)
+	head.WriteString("Subject: " + orNone(d.Subject))
+	if d.Location != "" {
+		head.WriteString("\nWhere: " + d.Location)
+	}
+	if d.MyResponse != "organizer" {
+		head.WriteString("\nOrganizer: " + d.Organizer.String())
+	}
 	if len(d.Attendees) > 0 {
 		parts := make([]string, len(d.Attendees))
 		for i, a := range d.Attendees {
 			parts[i] = fmt.Sprintf("%s (%s, %s)", Person{Name: a.Name, Address: a.Address}, a.Type, a.Response)
 		}
-		fmt.Fprintf(&b, "\nAttendees: %s", strings.Join(parts, "; "))
+		fmt.Fprintf(&head, "\nAttendees: %s", strings.Join(parts, "; "))
 	}
-	b.WriteString("\nid: " + d.ID)
+	b.WriteString("\n" + untrusted(head.String()))
 	if d.Body != "" {
-		b.WriteString("\n\n" + d.Body)
+		b.WriteString("\n" + untrusted(d.Body))
 	}
 	return b.String()
 }

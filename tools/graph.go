@@ -47,6 +47,15 @@ func (p Person) String() string {
 	return p.Name + " <" + p.Address + ">"
 }
 
+// short is a person as lists show them: the name, or the address when
+// there is none (get_message shows both).
+func (p Person) short() string {
+	if p.Name != "" {
+		return p.Name
+	}
+	return p.Address
+}
+
 func people(rs []graphRecipient) []Person {
 	out := make([]Person, len(rs))
 	for i, r := range rs {

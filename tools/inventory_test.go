@@ -119,4 +119,7 @@ func TestToolSurfaceFitsTheTokenBudget(t *testing.T) {
 	data, err := json.Marshal(res.Tools)
 	require.NoError(t, err)
 	assert.LessOrEqual(t, len(data), 37500, "tools/list is %d characters (≈ %d tokens)", len(data), len(data)*10/42)
+	n := o200k(t, string(data))
+	t.Logf("tools/list: %d characters, %d o200k tokens", len(data), n)
+	assert.LessOrEqual(t, n, 9000)
 }

@@ -11,6 +11,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/outlook-mcp/outlook-mcp/extract"
@@ -39,6 +40,7 @@ type MessageSummary struct {
 	HasAttachments bool   `json:"has_attachments"`
 	Preview        string `json:"preview"`
 	ConversationID string `json:"conversation_id,omitempty" handle:"t"`
+	Junk           bool   `json:"junk,omitempty" jsonschema_description:"In the Junk Email folder."`
 }
 
 type SearchMailResult struct {
@@ -66,7 +68,10 @@ var searchMail = define("search_mail",
 		}
 		var res graphPage[graphMessage]
 		header := http.Header{"Prefer": {preferImmutableID}}
-		if err := get(ctx, c, q.path, cur.link(q.path, q.values), q.values, header, &res); err != nil {
+		junk := junkFolder(ctx, c, args.Folder)
+		err = get(ctx, c, q.path, cur.link(q.path, q.values), q.values, header, &res)
+		isJunk := junk() // waited for even after an error: no request outlives its call
+		if err != nil {
 			return nil, err
 		}
 		out := &SearchMailResult{Messages: []MessageSummary{}, NextCursor: newCursor("search_mail", args, q.path, q.values, res.NextLink)}
@@ -74,7 +79,9 @@ var searchMail = define("search_mail",
 			if !q.keep(m) {
 				continue
 			}
-			out.Messages = append(out.Messages, m.summary())
+			sum := m.summary()
+			sum.Junk = isJunk(m.ParentFolderID)
+			out.Messages = append(out.Messages, sum)
 		}
 		var notes []string
 		if q.postFiltered && len(out.Messages) < len(res.Value) {
@@ -96,7 +103,69 @@ type mailQuery struct {
 	keep         func(graphMessage) bool
 }
 
-const messageListFields = "id,subject,from,receivedDateTime,isRead,hasAttachments,bodyPreview,conversationId"
+const messageListFields = "id,subject,from,receivedDateTime,isRead,hasAttachments,bodyPreview,conversationId,parentFolderId"
+
+// junkFolder starts looking up the Junk Email folder's id beside the
+// call's own request, unless the server knows it already (folder is the
+// call's folder argument, if any). The function it returns waits for the
+// answer and tells whether a message in the given folder is junk: mail
+// there is labelled, and Graph shows no other spam verdict in a message's
+// properties. A failed lookup labels nothing; the call goes on.
+func junkFolder(ctx context.Context, c *Call, folder string) func() func(parentFolderID string) bool {
+	if strings.EqualFold(strings.TrimSpace(folder), "junkemail") {
+		return func() func(string) bool { return func(string) bool { return true } }
+	}
+	key := c.Conn.IntegrationID() + "/" + c.Conn.ID()
+	found := make(chan string, 1)
+	if id := c.junk.get(key); id != "" {
+		found <- id
+	} else {
+		go func() {
+			var f struct {
+				ID string `json:"id"`
+			}
+			_ = get(ctx, c, "/me/mailFolders/junkemail", "", url.Values{"$select": {"id"}}, nil, &f)
+			c.junk.put(key, f.ID)
+			found <- f.ID
+		}()
+	}
+	return func() func(string) bool {
+		id := <-found
+		return func(parent string) bool { return id != "" && parent == id }
+	}
+}
+
+// junkFolders remembers each connection's Junk Email folder id, which
+// never changes: one lookup per mailbox and server, not one per call.
+type junkFolders struct {
+	mu  sync.Mutex
+	ids map[string]string // integration/connection → folder id
+}
+
+// maxJunkFolders bounds the memory: past it, all are forgotten at once
+// and looked up again as they are needed.
+const maxJunkFolders = 10_000
+
+func (j *junkFolders) get(key string) string {
+	if j == nil {
+		return ""
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.ids[key]
+}
+
+func (j *junkFolders) put(key, id string) {
+	if j == nil || id == "" {
+		return
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.ids == nil || len(j.ids) >= maxJunkFolders {
+		j.ids = map[string]string{}
+	}
+	j.ids[key] = id
+}
 
 // buildMailQuery chooses between $search (KQL: a query, or a sender name)
 // and $filter with $orderby: Graph refuses to combine $search with either,
@@ -225,6 +294,7 @@ type graphMessage struct {
 	HasAttachments   bool             `json:"hasAttachments"`
 	BodyPreview      string           `json:"bodyPreview"`
 	ConversationID   string           `json:"conversationId"`
+	ParentFolderID   string           `json:"parentFolderId"`
 	WebLink          string           `json:"webLink"`
 	Body             struct {
 		ContentType string `json:"contentType"`
@@ -248,29 +318,31 @@ func (m graphMessage) summary() MessageSummary {
 	}
 }
 
-// Text lists one message per line pair: the compact form a model reads.
+// Text lists one message per line pair, the list fenced as one block:
+// subjects, senders and previews are written by others.
 func (r *SearchMailResult) Text() string {
 	var b strings.Builder
 	switch len(r.Messages) {
 	case 0:
 		b.WriteString("No messages found.")
 	case 1:
-		b.WriteString("1 message:")
+		b.WriteString("1 message (UTC):\n")
 	default:
-		fmt.Fprintf(&b, "%d messages, newest first:", len(r.Messages))
+		fmt.Fprintf(&b, "%d messages, newest first (UTC):\n", len(r.Messages))
 	}
+	var list strings.Builder
+	var times listTimes
 	for i, m := range r.Messages {
-		flags := ""
-		if !m.IsRead {
-			flags += " [unread]"
+		if i > 0 {
+			list.WriteByte('\n')
 		}
-		if m.HasAttachments {
-			flags += " [attachment]"
-		}
-		fmt.Fprintf(&b, "\n%d. %s — %s, %s%s\n   id: %s", i+1, orNone(m.Subject), m.From, shortTime(m.ReceivedAt), flags, m.ID)
+		fmt.Fprintf(&list, "%d. %s%s — %s, %s, id %s", i+1, messageFlags(m.Junk, m.IsRead, m.HasAttachments), orNone(m.Subject), m.From.short(), times.next(m.ReceivedAt), m.ID)
 		if m.Preview != "" {
-			b.WriteString("\n   " + oneLine(m.Preview, 100))
+			list.WriteString("\n   " + oneLine(m.Preview, 72))
 		}
+	}
+	if list.Len() > 0 {
+		b.WriteString(untrusted(list.String()))
 	}
 	if r.Note != "" {
 		b.WriteString("\nNote: " + r.Note)
@@ -281,20 +353,26 @@ func (r *SearchMailResult) Text() string {
 	return b.String()
 }
 
+// messageFlags are a message's labels in lists: "[junk] [unread] ".
+func messageFlags(junk, isRead, hasAttachments bool) string {
+	flags := ""
+	if junk {
+		flags += "[junk] "
+	}
+	if !isRead {
+		flags += "[unread] "
+	}
+	if hasAttachments {
+		flags += "[attachment] "
+	}
+	return flags
+}
+
 func orNone(subject string) string {
 	if strings.TrimSpace(subject) == "" {
 		return "(no subject)"
 	}
 	return subject
-}
-
-// shortTime renders a Graph UTC timestamp as "2026-11-25 09:12Z".
-func shortTime(s string) string {
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		return s
-	}
-	return t.UTC().Format("2006-01-02 15:04Z")
 }
 
 // ---- get_message ----
@@ -323,6 +401,7 @@ type MessageResult struct {
 	WebLink        string       `json:"web_link,omitempty"`
 	Body           string       `json:"body"`
 	Attachments    []Attachment `json:"attachments"`
+	Junk           bool         `json:"junk,omitempty" jsonschema_description:"In the Junk Email folder."`
 }
 
 type graphAttachment struct {
@@ -348,17 +427,19 @@ var getMessage = define("get_message",
 			return nil, err
 		}
 		var m graphMessage
+		junk := junkFolder(ctx, c, "")
 		err = get(ctx, c, messagePath(id), "", url.Values{
-			"$select": {"id,subject,from,toRecipients,ccRecipients,receivedDateTime,isRead,hasAttachments,conversationId,webLink,body"},
+			"$select": {"id,subject,from,toRecipients,ccRecipients,receivedDateTime,isRead,hasAttachments,conversationId,parentFolderId,webLink,body"},
 			"$expand": {"attachments($select=id,name,contentType,size,isInline)"},
 		}, http.Header{"Prefer": {preferImmutableID + `, outlook.body-content-type="text"`}}, &m)
+		isJunk := junk()
 		if err != nil {
 			return nil, err
 		}
 		out := &MessageResult{
 			ID: m.ID, Subject: m.Subject, From: m.sender(), To: people(m.ToRecipients), Cc: people(m.CcRecipients),
 			ReceivedAt: m.ReceivedDateTime, IsRead: m.IsRead, ConversationID: m.ConversationID, WebLink: m.WebLink,
-			Body: cleanBody(m.Body.Content), Attachments: []Attachment{},
+			Body: cleanBody(m.Body.Content), Attachments: []Attachment{}, Junk: isJunk(m.ParentFolderID),
 		}
 		for _, a := range m.Attachments {
 			out.Attachments = append(out.Attachments, a.attachment())
@@ -372,18 +453,22 @@ var getMessage = define("get_message",
 // string once and cannot crash or loop.
 func cleanBody(s string) string { return extract.Tidy(s) }
 
+// Text fences the headers others wrote (subject, names, attachment names)
+// and the body apart, so that a body cannot pass for headers.
 func (r *MessageResult) Text() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "Subject: %s\nFrom: %s\nTo: %s\n", orNone(r.Subject), r.From, joinPeople(r.To))
+	var head strings.Builder
+	fmt.Fprintf(&head, "Subject: %s\nFrom: %s\nTo: %s", orNone(r.Subject), r.From, joinPeople(r.To))
 	if len(r.Cc) > 0 {
-		fmt.Fprintf(&b, "Cc: %s\n", joinPeople(r.Cc))
+		fmt.Fprintf(&head, "\nCc: %s", joinPeople(r.Cc))
 	}
-	fmt.Fprintf(&b, "Received: %s\n", shortTime(r.ReceivedAt))
 	for _, a := range r.Attachments {
-		fmt.Fprintf(&b, "Attachment: %s (%s, %s)\n", a.Name, a.ContentType, byteSize(a.Size))
+		fmt.Fprintf(&head, "\nAttachment: %s (%s, %s)", a.Name, a.ContentType, byteSize(a.Size))
 	}
-	b.WriteString("\n" + r.Body)
-	return b.String()
+	label := ""
+	if r.Junk {
+		label = " [junk: in the Junk Email folder]"
+	}
+	return fmt.Sprintf("Received %s UTC%s\n%s\n%s", shortTime(r.ReceivedAt), label, untrusted(head.String()), untrusted(r.Body))
 }
 
 func byteSize(n int) string {

@@ -174,7 +174,7 @@ func quotedOrNone(s string) string {
 	if s == "" {
 		return "(none)"
 	}
-	return fmt.Sprintf("%q", oneLine(s, 400))
+	return untrusted(oneLine(s, 400)) // the user's own, but free text never written for the model
 }
 
 // ---- set_automatic_replies ----

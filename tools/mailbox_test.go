@@ -22,8 +22,8 @@ func TestGetMailboxSettings(t *testing.T) {
 		Language: "English (United Kingdom), en-GB", DateFormat: "dd/MM/yyyy", TimeFormat: "HH:mm",
 	}, s)
 	assert.Contains(t, text, "Time zone: GMT Standard Time\nWorking hours: monday, tuesday, wednesday, thursday, friday 09:00–17:30 (GMT Standard Time)\n")
-	assert.Contains(t, text, `Automatic replies: disabled, internal message: "Hi, I'm on leave and back on Monday.`)
-	assert.Contains(t, text, "; external message (to senders in the user's contacts only): \"Thank you")
+	assert.Contains(t, unmarked(text), `Automatic replies: disabled, internal message: ⟦data M⟧Hi, I'm on leave and back on Monday.`)
+	assert.Contains(t, unmarked(text), "; external message (to senders in the user's contacts only): ⟦data M⟧Thank you")
 	assert.Equal(t, "timeZone,workingHours,automaticRepliesSetting,language,dateFormat,timeFormat", h.lastGraph("/v1.0/me/mailboxSettings").Query.Get("$select"))
 }
 
@@ -46,7 +46,7 @@ func TestSetAutomaticRepliesForAWindow(t *testing.T) {
 		Status: "scheduled", ExternalAudience: "contactsOnly", Start: "2026-12-21T09:00:00Z", End: "2027-01-04T08:00:00Z",
 		InternalMessage: "Back on 4 January.\nUrgent: ask Daniel.", ExternalMessage: "I'm away & back on 4 January.",
 	}, r)
-	assert.Equal(t, `Automatic replies now scheduled from 2026-12-21T09:00:00Z to 2027-01-04T08:00:00Z, internal message: "Back on 4 January. Urgent: ask Daniel."; external message (to senders in the user's contacts only): "I'm away & back on 4 January.".`, text)
+	assert.Equal(t, `Automatic replies now scheduled from 2026-12-21T09:00:00Z to 2027-01-04T08:00:00Z, internal message: ⟦data M⟧Back on 4 January. Urgent: ask Daniel.⟦end M⟧; external message (to senders in the user's contacts only): ⟦data M⟧I'm away & back on 4 January.⟦end M⟧.`, unmarked(text))
 
 	var s MailboxSettingsResult
 	h.ok("get_mailbox_settings", nil, &s)
@@ -73,11 +73,11 @@ func TestSetAutomaticRepliesOnAndOff(t *testing.T) {
 	h := newHarness(t)
 	text := h.ok("set_automatic_replies", map[string]any{"status": "alwaysEnabled", "internal_message": "Parental leave until March."}, nil)
 	assert.JSONEq(t, `{"automaticRepliesSetting":{"status":"alwaysEnabled","internalReplyMessage":"Parental leave until March."}}`, string(h.lastGraph("/v1.0/me/mailboxSettings").Body))
-	assert.Contains(t, text, `Automatic replies now on until turned off, internal message: "Parental leave until March."; external message (to senders in the user's contacts only): "Thank you for your email.`)
+	assert.Contains(t, unmarked(text), `Automatic replies now on until turned off, internal message: ⟦data M⟧Parental leave until March.⟦end M⟧; external message (to senders in the user's contacts only): ⟦data M⟧Thank you for your email.`)
 
 	text = h.ok("set_automatic_replies", map[string]any{"status": "disabled", "external_message": ""}, nil)
 	assert.JSONEq(t, `{"automaticRepliesSetting":{"status":"disabled","externalReplyMessage":""}}`, string(h.lastGraph("/v1.0/me/mailboxSettings").Body), "an empty message clears it")
-	assert.Equal(t, `Automatic replies now disabled, internal message: "Parental leave until March."; external message (to senders in the user's contacts only): (none).`, text)
+	assert.Equal(t, `Automatic replies now disabled, internal message: ⟦data M⟧Parental leave until March.⟦end M⟧; external message (to senders in the user's contacts only): (none).`, unmarked(text))
 }
 
 func TestSetAutomaticRepliesRejectsBadInput(t *testing.T) {

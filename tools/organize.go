@@ -168,6 +168,7 @@ type ThreadMessage struct {
 	From       Person `json:"from"`
 	ReceivedAt string `json:"received_at"`
 	IsDraft    bool   `json:"is_draft,omitempty"`
+	Junk       bool   `json:"junk,omitempty" jsonschema_description:"In the Junk Email folder."`
 	Text       string `json:"text"` // uniqueBody: without the quoted earlier messages
 }
 
@@ -217,11 +218,13 @@ var getThread = define("get_thread",
 			conversationID = m.ConversationID
 		}
 		var page graphPage[graphThreadMessage]
+		junk := junkFolder(ctx, c, "")
 		err = get(ctx, c, "/me/messages", "", url.Values{
 			"$filter": {"conversationId eq " + odataString(conversationID)},
-			"$select": {"id,subject,from,receivedDateTime,isDraft,uniqueBody"},
+			"$select": {"id,subject,from,receivedDateTime,isDraft,parentFolderId,uniqueBody"},
 			"$top":    {strconv.Itoa(threadPage)},
 		}, http.Header{"Prefer": {preferImmutableID + ", " + preferTextBody}}, &page)
+		isJunk := junk()
 		if err != nil {
 			return nil, err
 		}
@@ -237,7 +240,8 @@ var getThread = define("get_thread",
 		}
 		for _, m := range msgs {
 			out.Messages = append(out.Messages, ThreadMessage{
-				ID: m.ID, From: m.sender(), ReceivedAt: m.ReceivedDateTime, IsDraft: m.IsDraft, Text: cleanBody(m.UniqueBody.Content),
+				ID: m.ID, From: m.sender(), ReceivedAt: m.ReceivedDateTime, IsDraft: m.IsDraft, Junk: isJunk(m.ParentFolderID),
+				Text: cleanBody(m.UniqueBody.Content),
 			})
 		}
 		return out, nil
@@ -253,23 +257,28 @@ type graphThreadMessage struct {
 
 const preferTextBody = `outlook.body-content-type="text"`
 
-// Text is one block per message: "date — sender:" and its new text.
+// Text is one block per message: its time, then its sender and new text
+// fenced, a fence per message so that no text can pass for the next one.
 func (r *ThreadResult) Text() string {
 	if len(r.Messages) == 0 {
 		return "No messages in this conversation (check the id)."
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "Thread %q, %d messages, oldest first", orNone(r.Subject), len(r.Messages))
+	fmt.Fprintf(&b, "Thread of %d messages, oldest first (UTC)", len(r.Messages))
 	if r.Omitted > 0 {
 		fmt.Fprintf(&b, " (%d older not shown: raise limit)", r.Omitted)
 	}
-	b.WriteString(":")
+	b.WriteString(", subject: " + untrusted(orNone(r.Subject)))
+	var times listTimes
 	for _, m := range r.Messages {
-		draft := ""
+		b.WriteString("\n\n" + times.next(m.ReceivedAt))
 		if m.IsDraft {
-			draft = " [draft]"
+			b.WriteString(" [draft]")
 		}
-		fmt.Fprintf(&b, "\n\n%s — %s%s:\n%s", shortTime(m.ReceivedAt), m.From, draft, m.Text)
+		if m.Junk {
+			b.WriteString(" [junk]")
+		}
+		b.WriteString("\n" + untrusted(m.From.String()+":\n"+m.Text))
 	}
 	fmt.Fprintf(&b, "\n\nLatest message id: %s", r.Messages[len(r.Messages)-1].ID)
 	return b.String()
@@ -360,9 +369,9 @@ func move(ctx context.Context, c *Call, message, destination string) (*MoveResul
 func (r *MoveResult) Text() string {
 	var b strings.Builder
 	if r.deleted {
-		fmt.Fprintf(&b, "Deleted %q: it is in %s, where it can be recovered.", orNone(r.Subject), r.Folder)
+		fmt.Fprintf(&b, "Deleted %s: it is in %s, where it can be recovered.", untrusted(orNone(r.Subject)), r.Folder)
 	} else {
-		fmt.Fprintf(&b, "Moved %q to %s.", orNone(r.Subject), r.Folder)
+		fmt.Fprintf(&b, "Moved %s to %s.", untrusted(orNone(r.Subject)), r.Folder)
 	}
 	if !r.moved {
 		b.WriteString(" Its id is unchanged: " + r.ID)
@@ -479,7 +488,7 @@ func (r *UpdateMessageResult) Text() string {
 			parts = append(parts, "importance "+r.Importance)
 		}
 	}
-	return fmt.Sprintf("Updated %q: %s. id: %s", orNone(r.Subject), strings.Join(parts, "; "), r.ID)
+	return fmt.Sprintf("Updated %s: %s. id: %s", untrusted(orNone(r.Subject)), strings.Join(parts, "; "), r.ID)
 }
 
 func readState(read bool) string {

@@ -144,7 +144,7 @@ func TestGetThreadOldestFirstWithOnlyNewText(t *testing.T) {
 	}
 	assert.Equal(t, latest.ID, res.Messages[2].ID)
 	assert.Equal(t, "priya.raman@contoso.com", res.Messages[1].From.Address, "the user's own reply is part of the thread")
-	assert.Contains(t, text, shortTime(res.Messages[0].ReceivedAt)+" — "+res.Messages[0].From.String()+":\n"+res.Messages[0].Text)
+	assert.Contains(t, unmarked(text), "\n\nFri 20 Nov 2026 13:20\n⟦data M⟧\n"+res.Messages[0].From.String()+":\n"+res.Messages[0].Text+"\n⟦end M⟧\n\n14:02\n", "a fence per message; the day once")
 	assert.Contains(t, text, "Latest message id: "+latest.ID)
 	assert.Less(t, len(text), 1800, "token-lean:\n%s", text)
 
@@ -174,7 +174,7 @@ func TestGetThreadMarksDrafts(t *testing.T) {
 	text := h.ok("get_thread", map[string]any{"message_id": h.idIn("inbox", renewal)}, &res)
 	require.NotEmpty(t, res.Messages)
 	assert.True(t, res.Messages[len(res.Messages)-1].IsDraft)
-	assert.Contains(t, text, "[draft]:")
+	assert.Contains(t, unmarked(text), "[draft]\n⟦data M⟧\nPriya Raman")
 }
 
 func TestGetThreadArguments(t *testing.T) {
@@ -208,7 +208,7 @@ func TestMoveMessage(t *testing.T) {
 	assert.Equal(t, "Archive", res.Folder, "the folder's display name")
 	assert.Equal(t, id, res.ID, "an immutable id survives the move")
 	assert.Equal(t, q4Plan, res.Subject)
-	assert.Contains(t, text, `Moved "O'Brien's \"Q4\" plan`)
+	assert.Contains(t, unmarked(text), `Moved ⟦data M⟧O'Brien's "Q4" plan`)
 	assert.Contains(t, text, "to Archive. Its id is unchanged: "+id)
 
 	req := h.lastGraph("/v1.0/me/messages/")
@@ -267,7 +267,7 @@ func TestDeleteMessageMovesToDeletedItems(t *testing.T) {
 	var res MoveResult
 	text := h.ok("delete_message", map[string]any{"message_id": id}, &res)
 	assert.Equal(t, "Deleted Items", res.Folder)
-	assert.Contains(t, text, "Deleted \"O'Brien's")
+	assert.Contains(t, unmarked(text), "Deleted ⟦data M⟧O'Brien's")
 	assert.Contains(t, text, "it is in Deleted Items, where it can be recovered.")
 	assert.Contains(t, text, id)
 

@@ -195,7 +195,7 @@ func TestForgedCursorsAreRefused(t *testing.T) {
 	var second SearchMailResult
 	h.ok("search_mail", map[string]any{"cursor": first.NextCursor}, &second)
 	require.NotEmpty(t, second.Messages)
-	r := h.lastGraph("/v1.0/")
+	r := h.lastGraph("/v1.0/me/mailFolders/inbox/")
 	assert.Equal(t, "/v1.0/me/mailFolders/inbox/messages", r.Path)
 	assert.Equal(t, "2", r.Query.Get("$skip"))
 	assert.Equal(t, "2", r.Query.Get("$top"))

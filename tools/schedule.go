@@ -214,9 +214,12 @@ func parseGraphTime(t graphTime) (time.Time, error) {
 
 func (r *FreeBusyResult) Text() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Free/busy %s – %s:", r.Start, r.End)
-	for _, p := range r.Schedules {
-		b.WriteString("\n" + p.Email)
+	for i, p := range r.Schedules {
+		var times listTimes // each person's days in full
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(p.Email)
 		if p.Error != "" {
 			b.WriteString(": unknown (" + p.Error + ")")
 			continue
@@ -228,13 +231,14 @@ func (r *FreeBusyResult) Text() string {
 			b.WriteString("\n  free the whole time")
 		}
 		for _, iv := range p.Busy {
-			fmt.Fprintf(&b, "\n  %s – %s %s", iv.Start, iv.End, iv.Status)
+			fmt.Fprintf(&b, "\n  %s %s", times.span(iv.Start, iv.End, false), iv.Status)
 			if iv.Subject != "" {
 				b.WriteString(": " + iv.Subject)
 			}
 		}
 	}
-	return b.String()
+	// Subjects are others' (and working hours their settings): one fence.
+	return fmt.Sprintf("Free/busy %s – %s:\n%s", r.Start, r.End, untrusted(b.String()))
 }
 
 // ---- find_meeting_times ----
@@ -364,9 +368,10 @@ func (r *MeetingTimesResult) Text() string {
 		return "No meeting times found. " + r.Reason
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d suggested times, best first:", len(r.Suggestions))
+	fmt.Fprintf(&b, "%d suggested times, best first (%s):", len(r.Suggestions), offsetOf(r.Suggestions[0].Start))
+	var times listTimes
 	for i, s := range r.Suggestions {
-		fmt.Fprintf(&b, "\n%d. %s – %s, confidence %.0f%%", i+1, s.Start, s.End, s.Confidence)
+		fmt.Fprintf(&b, "\n%d. %s, confidence %.0f%%", i+1, times.span(s.Start, s.End, false), s.Confidence)
 		var notFree []string
 		for who, a := range s.Availability {
 			if a != "free" {

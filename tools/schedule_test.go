@@ -37,7 +37,7 @@ func TestGetFreeBusyMergesIntervals(t *testing.T) {
 	assert.NotEmpty(t, res.Schedules[1].Busy)
 	assert.Contains(t, res.Schedules[2].Error, "Unable to resolve")
 	assert.Empty(t, res.Schedules[2].Busy)
-	assert.Contains(t, text, "13:30:00Z – 2026-11-26T15:00:00Z busy: Platform on-call handover; Interview")
+	assert.Contains(t, text, "\n  13:30–15:00 busy: Platform on-call handover; Interview")
 	assert.Contains(t, text, "elena.petrova@fabrikam.com: unknown")
 	assert.NotContains(t, text, "0220022020", "no availability digits")
 }
@@ -116,7 +116,7 @@ func TestFindMeetingTimes(t *testing.T) {
 	assert.Equal(t, "2026-11-26T13:30:00Z", first.End)
 	assert.EqualValues(t, 100, first.Confidence)
 	assert.Equal(t, map[string]string{"kenji.watanabe@contoso.com": "free", "daniel.obrien@contoso.com": "free"}, first.Availability)
-	assert.Contains(t, text, "1. 2026-11-26T12:30:00Z – 2026-11-26T13:30:00Z, confidence 100%; everyone free")
+	assert.Contains(t, text, "best first (UTC):\n1. Thu 26 Nov 2026 12:30–13:30, confidence 100%; everyone free")
 }
 
 func TestFindMeetingTimesExplainsNoSuggestions(t *testing.T) {

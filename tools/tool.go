@@ -82,6 +82,7 @@ type Call struct {
 
 	handles handles.Store // the short ids of Graph ids (handles.go)
 	log     *slog.Logger
+	junk    *junkFolders // the server's memory of Junk Email folder ids
 }
 
 // define declares a tool from a typed handler. In and Out are reflected by
