@@ -92,17 +92,6 @@ type Result struct {
 	Note  string `json:"note,omitempty"` // what was left out, or why there is no text
 }
 
-// From returns the text from character offset on.
-func (r *Result) From(offset int) string {
-	for i := range r.Text {
-		if offset == 0 {
-			return r.Text[i:]
-		}
-		offset--
-	}
-	return ""
-}
-
 // Read extracts at most limit characters of the text of data, a file in
 // format. A file that is not what it claims is an ordinary error; one that
 // made its reader crash or exceed a limit is an *UnsafeError.
