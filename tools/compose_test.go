@@ -38,9 +38,18 @@ func (h *harness) idOf(subject string) string {
 // inFolder lists a folder's messages, newest first.
 func (h *harness) inFolder(folder string) []MessageSummary {
 	h.t.Helper()
-	var res SearchMailResult
-	h.ok("search_mail", map[string]any{"folder": folder, "limit": 50}, &res)
-	return res.Messages
+	var all []MessageSummary
+	args := map[string]any{"folder": folder, "limit": 50}
+	for range 20 { // the response budget may page where limit would not
+		var res SearchMailResult
+		h.ok("search_mail", args, &res)
+		all = append(all, res.Messages...)
+		if res.NextCursor == "" {
+			break
+		}
+		args["cursor"] = res.NextCursor
+	}
+	return all
 }
 
 func ids(ms []MessageSummary) []string {

@@ -45,7 +45,11 @@ type SearchMailResult struct {
 	Messages   []MessageSummary `json:"messages"`
 	NextCursor string           `json:"next_cursor,omitempty"`
 	Note       string           `json:"note,omitempty"`
+
+	stop listStop
 }
+
+func (r *SearchMailResult) shrink() bool { return stopEarly(&r.Messages, r.stop, &r.NextCursor) }
 
 var searchMail = define("search_mail",
 	"Search or list the user's email, newest first. Returns id, subject, sender, time, read and attachment flags and a short preview per message (no bodies: use get_message for one message's full text). Combine query (free text or KQL) with the filters; no arguments lists the latest mail in all folders.",
@@ -69,12 +73,14 @@ var searchMail = define("search_mail",
 		if err := get(ctx, c, q.path, cur.link(q.path, q.values), q.values, header, &res); err != nil {
 			return nil, err
 		}
-		out := &SearchMailResult{Messages: []MessageSummary{}, NextCursor: newCursor("search_mail", args, q.path, q.values, res.NextLink)}
-		for _, m := range res.Value {
+		out := &SearchMailResult{Messages: []MessageSummary{}, NextCursor: newCursor("search_mail", args, q.path, q.values, res.NextLink),
+			stop: cur.stopper("search_mail", args)}
+		for i, m := range unseen(cur, res.Value) {
 			if !q.keep(m) {
 				continue
 			}
 			out.Messages = append(out.Messages, m.summary())
+			out.stop.raw = append(out.stop.raw, i)
 		}
 		var notes []string
 		if q.postFiltered && len(out.Messages) < len(res.Value) {
@@ -244,7 +250,7 @@ func (m graphMessage) summary() MessageSummary {
 	return MessageSummary{
 		ID: m.ID, Subject: m.Subject, From: m.sender(), ReceivedAt: m.ReceivedDateTime,
 		IsRead: m.IsRead, HasAttachments: m.HasAttachments,
-		Preview: oneLine(m.BodyPreview, 160), ConversationID: m.ConversationID,
+		Preview: preview(m.BodyPreview, 160), ConversationID: m.ConversationID,
 	}
 }
 
@@ -269,7 +275,7 @@ func (r *SearchMailResult) Text() string {
 		}
 		fmt.Fprintf(&b, "\n%d. %s — %s, %s%s\n   id: %s", i+1, orNone(m.Subject), m.From, shortTime(m.ReceivedAt), flags, m.ID)
 		if m.Preview != "" {
-			b.WriteString("\n   " + oneLine(m.Preview, 100))
+			b.WriteString("\n   " + preview(m.Preview, 100))
 		}
 	}
 	if r.Note != "" {
@@ -300,7 +306,9 @@ func shortTime(s string) string {
 // ---- get_message ----
 
 type GetMessageArgs struct {
-	ID string `json:"id" jsonschema_description:"Message id from search_mail."`
+	ID            string `json:"id" jsonschema_description:"Message id from search_mail."`
+	IncludeQuoted bool   `json:"include_quoted,omitempty" jsonschema_description:"Also the earlier messages a reply quotes."`
+	PageArgs
 }
 
 type Attachment struct {
@@ -312,17 +320,19 @@ type Attachment struct {
 }
 
 type MessageResult struct {
-	ID             string       `json:"id"`
-	Subject        string       `json:"subject"`
-	From           Person       `json:"from"`
-	To             []Person     `json:"to"`
-	Cc             []Person     `json:"cc,omitempty"`
-	ReceivedAt     string       `json:"received_at"`
-	IsRead         bool         `json:"is_read"`
-	ConversationID string       `json:"conversation_id,omitempty"`
-	WebLink        string       `json:"web_link,omitempty"`
-	Body           string       `json:"body"`
-	Attachments    []Attachment `json:"attachments"`
+	ID             string   `json:"id"`
+	Subject        string   `json:"subject"`
+	From           Person   `json:"from"`
+	To             []Person `json:"to"`
+	Cc             []Person `json:"cc,omitempty"`
+	ReceivedAt     string   `json:"received_at"`
+	IsRead         bool     `json:"is_read"`
+	ConversationID string   `json:"conversation_id,omitempty"`
+	WebLink        string   `json:"web_link,omitempty"`
+	Body           string   `json:"body"`
+	QuotedOmitted  bool     `json:"quoted_omitted,omitempty"`
+	Paging
+	Attachments []Attachment `json:"attachments"`
 }
 
 type graphAttachment struct {
@@ -339,7 +349,7 @@ func (a graphAttachment) attachment() Attachment {
 }
 
 var getMessage = define("get_message",
-	"Read one email in full: headers, plain-text body and the attachment list (names and sizes, not contents). Use an id from search_mail.",
+	"Read one email: headers, body as text (a reply's new text only, unless include_quoted), attachment names and sizes. Long bodies come in pages: next_offset. Use an id from search_mail.",
 	[]string{"Mail.Read", "Mail.ReadWrite"},
 	Hints{ReadOnly: true, Idempotent: true, OpenWorld: true},
 	func(ctx context.Context, c *Call, in GetMessageArgs) (*MessageResult, error) {
@@ -347,18 +357,31 @@ var getMessage = define("get_message",
 		if err != nil {
 			return nil, err
 		}
-		var m graphMessage
+		maxChars, err := c.pageArgs(in.MaxChars, in.Offset, defaultPageChars)
+		if err != nil {
+			return nil, err
+		}
+		var m graphThreadMessage
+		// HTML, converted here: Graph's own text conversion keeps what a
+		// reader never sees (hidden preheaders).
 		err = get(ctx, c, messagePath(id), "", url.Values{
-			"$select": {"id,subject,from,toRecipients,ccRecipients,receivedDateTime,isRead,hasAttachments,conversationId,webLink,body"},
+			"$select": {"id,subject,from,toRecipients,ccRecipients,receivedDateTime,isRead,hasAttachments,conversationId,webLink,body,uniqueBody"},
 			"$expand": {"attachments($select=id,name,contentType,size,isInline)"},
-		}, http.Header{"Prefer": {preferImmutableID + `, outlook.body-content-type="text"`}}, &m)
+		}, immutableIDs(), &m)
 		if err != nil {
 			return nil, err
 		}
 		out := &MessageResult{
 			ID: m.ID, Subject: m.Subject, From: m.sender(), To: people(m.ToRecipients), Cc: people(m.CcRecipients),
 			ReceivedAt: m.ReceivedDateTime, IsRead: m.IsRead, ConversationID: m.ConversationID, WebLink: m.WebLink,
-			Body: cleanBody(m.Body.Content), Attachments: []Attachment{},
+			Attachments: []Attachment{},
+		}
+		body := bodyText(m.Body.ContentType, m.Body.Content)
+		if unique := bodyText(m.UniqueBody.ContentType, m.UniqueBody.Content); !in.IncludeQuoted && strings.TrimSpace(unique) != "" && len(unique) < len(body) {
+			body, out.QuotedOmitted = unique, true
+		}
+		if out.Body, err = out.page(body, in.Offset, maxChars, false); err != nil {
+			return nil, err
 		}
 		for _, a := range m.Attachments {
 			out.Attachments = append(out.Attachments, a.attachment())
@@ -366,11 +389,17 @@ var getMessage = define("get_message",
 		return out, nil
 	})
 
-// cleanBody tidies a text body the way attachment text is tidied: no
-// trailing spaces, at most one blank line in a row, no control characters.
-// It runs in this process, not in extract's sandbox: tidying walks the
-// string once and cannot crash or loop.
-func cleanBody(s string) string { return extract.Tidy(s) }
+// bodyText is a Graph body as tidy text: HTML converted in this process
+// (x/net/html is memory-safe and linear: no sandbox needed), without what
+// a reader never sees; text tidied as attachment text is.
+func bodyText(contentType, content string) string {
+	if strings.EqualFold(contentType, "html") {
+		return extract.PlainText(content)
+	}
+	return extract.Tidy(content)
+}
+
+func (r *MessageResult) shrink() bool { return r.shrinkPage(&r.Body) }
 
 func (r *MessageResult) Text() string {
 	var b strings.Builder
@@ -383,6 +412,10 @@ func (r *MessageResult) Text() string {
 		fmt.Fprintf(&b, "Attachment: %s (%s, %s)\n", a.Name, a.ContentType, byteSize(a.Size))
 	}
 	b.WriteString("\n" + r.Body)
+	if r.QuotedOmitted {
+		b.WriteString("\n\n[Quoted earlier messages left out: include_quoted=true shows them]")
+	}
+	b.WriteString(r.readOn())
 	return b.String()
 }
 

@@ -32,6 +32,9 @@ type Deps struct {
 	// HideUnavailable leaves out of tools/list (and refuses) the tools whose
 	// scopes the connection was not granted, when the scopes are known.
 	HideUnavailable bool
+	// MaxResponseTokens bounds every answer, text and structuredContent
+	// together (see budget.go); 0 means DefaultMaxResponseTokens.
+	MaxResponseTokens int
 }
 
 // instructions is sent to the client at initialize: a short guide for the model.
@@ -124,7 +127,7 @@ func (t Tool) call(ctx context.Context, deps Deps, all []Tool, req mcp.CallToolR
 	}
 	defer release()
 	rec.Connection = conn.ID()
-	c := &Call{Conn: conn, Tools: all, named: named}
+	c := &Call{Conn: conn, Tools: all, named: named, Budget: deps.MaxResponseTokens}
 	if c.Granted, err = c.Conn.Scopes(ctx); err != nil {
 		return rec.end(t.failure(ctx, c, err))
 	}
@@ -135,7 +138,8 @@ func (t Tool) call(ctx context.Context, deps Deps, all []Tool, req mcp.CallToolR
 	if err != nil {
 		return rec.end(t.failure(ctx, c, err))
 	}
-	content := []mcp.Content{mcp.NewTextContent(out.Text())}
+	text := c.fitBudget(out) // the response budget: see budget.go
+	content := []mcp.Content{mcp.NewTextContent(text)}
 	if r, ok := out.(withResources); ok {
 		content = append(content, r.Resources()...)
 	}
