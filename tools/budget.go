@@ -44,10 +44,10 @@ type shrinker interface {
 
 // estimateTokens is a cheap estimate of the o200k tokens of s, erring
 // high, made in one pass over runs of similar characters: a plain word
-// costs about a token per 5 letters; a run mixing case and digits (an
+// costs a token per 6 letters; a run mixing case and digits (an
 // id, base64: Graph's ids cost a token per 1.4 characters) 3/4 of a
 // token per character; digits a token per 3;
-// punctuation a token per 2; a line break one; other white space
+// punctuation a token per 3; a line break one; other white space
 // nothing (it joins the word after it); a non-ASCII character one. A
 // fence pair costs fenceTokens.
 func estimateTokens(s string) int {
@@ -82,7 +82,7 @@ func estimateTokens(s string) int {
 			case upper > 1: // CamelCase words
 				n += (length + 2) / 3
 			default:
-				n += (length + 4) / 5
+				n += (length + 4) / 6
 			}
 		case r == '\n':
 			n++
@@ -95,7 +95,7 @@ func estimateTokens(s string) int {
 			for k < len(s) && s[k] < utf8.RuneSelf && !isAlnum(rune(s[k])) && s[k] != ' ' && s[k] != '\n' {
 				k++
 			}
-			n += (k - i + 1) / 2
+			n += (k - i + 2) / 3
 			j = k
 		default:
 			n++
@@ -135,7 +135,9 @@ func responseTokens(text string, out Result) int {
 // fitBudget returns out's text once out fits c's budget, shrinking out
 // as needed (see the comment at the top).
 func (c *Call) fitBudget(out Result) string {
-	budget := c.budget()
+	// The estimate may be a few percent under the tokenizer (see
+	// TestEstimateFollowsTheTokenizer): aim that much below the budget.
+	budget := c.budget() * 19 / 20
 	text := out.Text()
 	if s, ok := out.(shrinker); ok {
 		for responseTokens(text, out) > budget && s.shrink() {
@@ -150,10 +152,15 @@ func (c *Call) fitBudget(out Result) string {
 		cut++
 		text = out.Text()
 	}
-	note := fmt.Sprintf("\n\n[Shortened to fit the response budget of %d tokens: lists and texts ending in … above are cut; ask for less (filters, a smaller range) to see the rest.]", budget)
-	if responseTokens(text+note, out) > budget {
-		// Nothing left to cut in the result: its text alone is too long.
-		text = cutText(text, max(budget*2-len(note)/2-responseTokens("", out)*4, 0))
+	note := fmt.Sprintf("\n\n[Shortened to fit the response budget of %d tokens: lists and texts ending in … above are cut; ask for less (filters, a smaller range) to see the rest.]", c.budget())
+	// Nothing left to cut in the result, yet its text is too long: cut
+	// the text itself.
+	for responseTokens(text+note, out) > budget && text != "" {
+		if len(text) < 16 {
+			text = ""
+			break
+		}
+		text = cutText(text, len(text)*3/4)
 	}
 	return text + note
 }

@@ -296,3 +296,49 @@ func TestPreviewsNeverCutInsideAWordOrALink(t *testing.T) {
 	assert.Equal(t, "See the docs", preview("See the docs <https://dev.cont…", 100), "a link Graph's preview cut short")
 	assert.Equal(t, "short one", preview("short\n one", 100))
 }
+
+// bigResult is a result that does not know how to shrink: the last guard
+// cuts it generically.
+type bigResult struct {
+	Items []string `json:"items"`
+	Notes string   `json:"notes"`
+}
+
+func (r *bigResult) Text() string {
+	return strings.Join(r.Items, "\n") + "\n" + untrusted(r.Notes)
+}
+
+func TestLastGuardCutsAnyResultHonestly(t *testing.T) {
+	r := &bigResult{Notes: strings.Repeat("A note written by someone else, long. ", 300)}
+	for i := range 300 {
+		r.Items = append(r.Items, "item "+itoa(i)+" with some words in it")
+	}
+	c := &Call{Budget: 1000}
+	text := c.fitBudget(r)
+	data, _ := json.Marshal(r)
+	assert.LessOrEqual(t, o200k(t, text)+o200k(t, string(data)), 1000)
+	assert.Contains(t, text, "Shortened to fit the response budget of 1000 tokens")
+	assert.Equal(t, strings.Count(text, string(fenceOpen)), strings.Count(text, string(fenceClose)), "fences stay balanced")
+	assert.Equal(t, "item 0 with some words in it", r.Items[0], "the structured content is cut the same way as the text")
+	assert.True(t, strings.HasSuffix(r.Notes, "…"), "a cut text says so")
+
+	small := &bigResult{Items: []string{"one"}, Notes: "short"}
+	assert.Equal(t, small.Text(), c.fitBudget(small), "what fits is left alone")
+}
+
+// textOnly renders more text than its structured content shows.
+type textOnly struct {
+	N int `json:"n"`
+}
+
+func (r *textOnly) Text() string {
+	return "Header\n\n" + untrusted(strings.Repeat("Someone else's words go on. ", r.N))
+}
+
+func TestLastGuardCutsATextItCannotShrink(t *testing.T) {
+	c := &Call{Budget: 600}
+	text := c.fitBudget(&textOnly{N: 2000})
+	assert.LessOrEqual(t, o200k(t, text)+o200k(t, `{"n":2000}`), 600)
+	assert.True(t, strings.HasPrefix(text, "Header\n\n\uE000Someone"))
+	assert.Contains(t, text, "…\uE001\n\n[Shortened to fit", "cut at a word, the fence closed, then the note")
+}

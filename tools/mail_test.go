@@ -14,8 +14,9 @@ import (
 
 func TestSearchMailListsLatestMailCompactly(t *testing.T) {
 	// With Graph's long ids, 10 messages in text and structuredContent are
-	// just over the default response budget, which would stop at 9 (see
-	// budget_test.go): this test is about the listing, not the budget.
+	// about 3,400 tokens, estimated just over what the default budget aims
+	// at, which stops the list at 9 (budget_test.go): this test is about
+	// the listing, not the budget.
 	h := newHarness(t, withDeps(func(d *Deps) { d.MaxResponseTokens = 8000 }))
 	var res SearchMailResult
 	text := h.ok("search_mail", nil, &res)
