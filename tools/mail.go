@@ -349,7 +349,7 @@ func (a graphAttachment) attachment() Attachment {
 }
 
 var getMessage = define("get_message",
-	"Read one email: headers, body as text (a reply's new text only, unless include_quoted), attachment names and sizes. Long bodies come in pages: next_offset. Use an id from search_mail.",
+	"Read one email: headers, text body (of a reply only its new text, unless include_quoted), attachment names and sizes. Use an id from search_mail.",
 	[]string{"Mail.Read", "Mail.ReadWrite"},
 	Hints{ReadOnly: true, Idempotent: true, OpenWorld: true},
 	func(ctx context.Context, c *Call, in GetMessageArgs) (*MessageResult, error) {
