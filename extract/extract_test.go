@@ -167,6 +167,7 @@ func TestPlainTextLeavesOutWhatAReaderNeverSees(t *testing.T) {
 		`<img src="https://t.contoso.com/o.gif" width="1" height="1" alt="pixel"><img src="https://t.contoso.com/o2.gif">` +
 		`<div style="display:none"><div>nested</div> still hidden</div>` +
 		`<p>Hello <a href="https://contoso.com/story?id=7&amp;utm_source=digest&amp;utm_medium=email">the story</a>.</p>` +
-		`<p><img src="logo.png" alt="Contoso"> <a href="https://contoso.com/?utm_campaign=x">home</a></p>`)
-	assert.Equal(t, "Hello the story <https://contoso.com/story?id=7>.\n\n[Contoso] home <https://contoso.com/>", got)
+		`<p><img src="logo.png" alt="Contoso"> <a href="https://contoso.com/?utm_campaign=x">home</a></p>` +
+		`<p style="font-size:0.9em; max-height: 100px; opacity: 0.5">Small print stays.</p><span style="font-size: 0 !important">gone</span>`)
+	assert.Equal(t, "Hello the story <https://contoso.com/story?id=7>.\n\n[Contoso] home <https://contoso.com/>\n\nSmall print stays.", got)
 }

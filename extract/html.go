@@ -143,10 +143,26 @@ func isHidden(attrs map[string]string) bool {
 	if _, ok := attrs["hidden"]; ok || attrs["aria-hidden"] == "true" {
 		return true
 	}
-	style := strings.ToLower(strings.Join(strings.Fields(attrs["style"]), ""))
-	for _, rule := range []string{"display:none", "visibility:hidden", "mso-hide:all", "max-height:0", "font-size:0", "opacity:0;", "width:0;height:0"} {
-		if strings.Contains(style+";", rule) {
-			return true
+	for decl := range strings.SplitSeq(strings.ToLower(attrs["style"]), ";") {
+		prop, value, _ := strings.Cut(decl, ":")
+		value = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(value), "!important"))
+		switch strings.TrimSpace(prop) {
+		case "display":
+			if value == "none" {
+				return true
+			}
+		case "visibility":
+			if value == "hidden" {
+				return true
+			}
+		case "mso-hide":
+			if value == "all" {
+				return true
+			}
+		case "max-height", "font-size", "opacity":
+			if value == "0" || value == "0px" {
+				return true
+			}
 		}
 	}
 	return false
