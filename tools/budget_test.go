@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/stretchr/testify/assert"
@@ -341,4 +342,37 @@ func TestLastGuardCutsATextItCannotShrink(t *testing.T) {
 	assert.LessOrEqual(t, o200k(t, text)+o200k(t, `{"n":2000}`), 600)
 	assert.True(t, strings.HasPrefix(text, "Header\n\n\uE000Someone"))
 	assert.Contains(t, text, "…\uE001\n\n[Shortened to fit", "cut at a word, the fence closed, then the note")
+}
+
+// FuzzPaging: for any text and page size, paging from offset 0 with
+// next_offset gives back the text exactly, each page within max_chars, in
+// at most one page per character.
+func FuzzPaging(f *testing.F) {
+	f.Add("First paragraph.\n\nSee <https://contoso.com/a b> and more words. é😀 end", 7)
+	f.Add(strings.Repeat("word ", 50), 3)
+	f.Fuzz(func(t *testing.T, s string, n int) {
+		if !utf8.ValidString(s) {
+			return
+		}
+		n = 1 + (n&0x7fffffff)%300
+		var p Paging
+		var b strings.Builder
+		offset, runes := 0, utf8.RuneCountInString(s)
+		for pages := 0; ; pages++ {
+			require.LessOrEqual(t, pages, runes+1, "paging must progress")
+			page, err := p.page(s, offset, n, false)
+			if err != nil {
+				require.Zero(t, runes, "only an empty text has no page at 0: %v", err)
+				return
+			}
+			require.LessOrEqual(t, utf8.RuneCountInString(page), n)
+			b.WriteString(page)
+			if p.NextOffset == 0 {
+				break
+			}
+			require.Greater(t, p.NextOffset, offset)
+			offset = p.NextOffset
+		}
+		require.Equal(t, s, b.String())
+	})
 }

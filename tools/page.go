@@ -108,7 +108,9 @@ func cleanCut(s string, n int) int {
 	n = min(n, len(s))
 	for _, floor := range []int{n / 2, 0} {
 		for _, sep := range []string{"\n\n", "\n", ". ", " "} {
-			for i := n; i > floor; {
+			// At most 64 boundaries inside links are passed over per
+			// kind: hostile text cannot make a cut slow.
+			for i, tries := n, 0; i > floor && tries < 64; tries++ {
 				j := strings.LastIndex(s[:i], sep)
 				if j < floor || j < 0 {
 					break
@@ -127,7 +129,7 @@ func cleanCut(s string, n int) int {
 			}
 		}
 	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
+	for n > 0 && n < len(s) && !utf8.RuneStart(s[n]) {
 		n--
 	}
 	if n == 0 {
@@ -144,13 +146,18 @@ func firstRune(s string) rune {
 // insideLink reports whether cutting s at i would split a link: an open
 // "<http" with no ">" before i, or a URL running through i, or a link's
 // text from its "<url>" (the cut falls just before " <http").
+// Only maxLink bytes around i are looked at: a longer "link" is not one
+// worth keeping whole, and the check stays cheap.
 func insideLink(s string, i int) bool {
-	if open := strings.LastIndex(s[:i], "<http"); open >= 0 && !strings.Contains(s[open:i], ">") {
+	before := s[max(i-maxLink, 0):i]
+	if open := strings.LastIndex(before, "<http"); open >= 0 && !strings.Contains(before[open:], ">") {
 		return true
 	}
-	if strings.HasPrefix(strings.TrimLeftFunc(s[i:], unicode.IsSpace), "<http") {
+	if strings.HasPrefix(strings.TrimLeftFunc(s[i:min(i+maxLink, len(s))], unicode.IsSpace), "<http") {
 		return true
 	}
-	start := strings.LastIndexFunc(s[:i], unicode.IsSpace) + 1
-	return i < len(s) && !unicode.IsSpace(firstRune(s[i:])) && strings.Contains(s[start:i], "://")
+	start := strings.LastIndexFunc(before, unicode.IsSpace) + 1
+	return i < len(s) && !unicode.IsSpace(firstRune(s[i:])) && strings.Contains(before[start:], "://")
 }
+
+const maxLink = 2048
