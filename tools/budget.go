@@ -22,6 +22,10 @@ import (
 //     largest list or text is halved until the answer fits, and the text
 //     says so. Text and structuredContent are both rendered from the cut
 //     result, so they agree, and the result still matches its schema.
+//
+// An embedded resource (a binary attachment's bytes, read_attachment) is
+// not text for the model and stays outside the budget; its own bound is
+// maxBlobAttachment.
 
 // DefaultMaxResponseTokens is the budget when none is configured.
 const DefaultMaxResponseTokens = 4000
@@ -147,12 +151,10 @@ func (c *Call) fitBudget(out Result) string {
 	if responseTokens(text, out) <= budget {
 		return text
 	}
-	cut := 0
 	for responseTokens(text, out) > budget && cutLargest(reflect.ValueOf(out)) {
-		cut++
 		text = out.Text()
 	}
-	note := fmt.Sprintf("\n\n[Shortened to fit the response budget of %d tokens: lists and texts ending in … above are cut; ask for less (filters, a smaller range) to see the rest.]", c.budget())
+	note := fmt.Sprintf("\n\n[Shortened to fit the response budget of %d tokens: some lists and texts above are cut (a cut text ends in …); ask for less (filters, a smaller range) to see the rest.]", c.budget())
 	// Nothing left to cut in the result, yet its text is too long: cut
 	// the text itself.
 	for responseTokens(text+note, out) > budget && text != "" {
