@@ -84,6 +84,10 @@ func Noun(format string) string {
 // inProcessFormats are read without a sandbox: see the package comment.
 var inProcessFormats = map[string]bool{Text: true, Calendar: true, HTML: true}
 
+// Cheap reports whether reading all of a file's text costs little more
+// than reading part of it: formats read in process, in one linear pass.
+func Cheap(format string) bool { return inProcessFormats[format] }
+
 // Result is the text an extraction produced.
 type Result struct {
 	Text  string `json:"text"`

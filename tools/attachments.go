@@ -184,7 +184,11 @@ var readAttachment = define("read_attachment",
 			out.ResourceURI = attachmentURIStart + url.PathEscape(mid) + "/attachments/" + url.PathEscape(aid)
 			return out, nil
 		}
-		text, err := extract.Read(ctx, out.Format, data, in.Offset+maxChars)
+		limit := in.Offset + maxChars
+		if extract.Cheap(out.Format) {
+			limit = maxTextOffset // all of it, so that the characters remaining are known
+		}
+		text, err := extract.Read(ctx, out.Format, data, limit)
 		var unsafe *extract.UnsafeError
 		switch {
 		case ctx.Err() != nil:

@@ -262,6 +262,17 @@ func TestGetThreadPagesTheLongThread(t *testing.T) {
 	assert.NotContains(t, text.String(), "From:", "no quoted history")
 }
 
+func TestReadAttachmentPagesTheLargeTextFile(t *testing.T) {
+	h := newHarness(t)
+	var out ReadAttachmentResult
+	text := h.ok("read_attachment", map[string]any{"message_id": sim.LargeNewsletterID, "attachment_id": sim.LargeAttachmentID}, &out)
+	assert.Less(t, len([]rune(out.Content)), defaultMaxChars, "the default page is clamped to the budget")
+	assert.Positive(t, out.NextOffset)
+	assert.Greater(t, out.RemainingChars, 2_000_000-out.NextOffset-100_000, "a text file is read whole: what remains is known")
+	assert.Contains(t, text, itoa(out.RemainingChars)+" more characters: call again with offset="+itoa(out.NextOffset))
+	assert.True(t, strings.HasSuffix(out.Content, "\n"), "cut after a line")
+}
+
 func TestGetEventCountsManyAttendees(t *testing.T) {
 	h := newHarness(t)
 	var ev EventDetail
