@@ -82,6 +82,7 @@ type options struct {
 	version       bool
 	selection     tools.Selection
 	hide          bool // --hide-unavailable
+	maxTokens     int  // --max-response-tokens
 	redisURL      string
 	stateDir      string        // --state-dir
 	handles       handles.Store // built from stateDir or redisURL by newServer
@@ -108,6 +109,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	toolNames := fs.String("tools", "", "offer exactly these tools, comma separated")
 	fs.BoolVar(&o.selection.ReadOnly, "read-only", false, "offer only tools that change nothing")
 	fs.BoolVar(&o.hide, "hide-unavailable", false, "do not list tools the connection lacks the scopes for")
+	fs.IntVar(&o.maxTokens, "max-response-tokens", tools.DefaultMaxResponseTokens, "the most tokens one tool answer may hold, text and structured content together; longer lists and texts are paged")
 	origins := fs.String("allowed-origins", "", "origins of the web pages that may call the HTTP server, comma separated, e.g. https://app.example.com (default none)")
 	hosts := fs.String("allowed-hosts", "", "Host names a reverse proxy on this machine forwards, comma separated (localhost always works)")
 	proxies := fs.String("trusted-proxies", "", "IPs or CIDR ranges of reverse proxies whose X-Forwarded-For names the client, comma separated")
@@ -152,6 +154,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		if n.v < 1 { // 0 would mean the default to transport
 			return fail(stderr, fmt.Errorf("--%s must be at least 1, not %d", n.flag, n.v))
 		}
+	}
+	if o.maxTokens < tools.MinResponseTokens {
+		return fail(stderr, fmt.Errorf("--max-response-tokens must be at least %d, not %d", tools.MinResponseTokens, o.maxTokens))
 	}
 	if o.http.ShutdownGrace <= 0 {
 		return fail(stderr, fmt.Errorf("--shutdown-grace must be a positive duration such as 10s, not %s", o.http.ShutdownGrace))
@@ -412,6 +417,7 @@ func buildServer(cfg nango.Config, connectionID string, o options, logger *slog.
 		Logger:            logger,
 		HideUnavailable:   o.hide,
 		Handles:           o.handles,
+		MaxResponseTokens: o.maxTokens,
 	}
 	if o.observer != nil {
 		deps.Observe = o.observer.Observe

@@ -377,7 +377,7 @@ func TestRunFlagsHaveVariables(t *testing.T) {
 	code, _, stderr := runCmd(t, []string{"--help"}, nil, "")
 	assert.Equal(t, 0, code)
 	for _, name := range []string{"transport", "addr", "sandbox", "sandbox-scopes", "toolsets", "tools", "read-only", "hide-unavailable",
-		"allowed-origins", "allowed-hosts", "trusted-proxies", "max-request-bytes", "max-sessions"} {
+		"allowed-origins", "allowed-hosts", "trusted-proxies", "max-request-bytes", "max-sessions", "max-response-tokens"} {
 		assert.Contains(t, stderr, "(env "+envName(name)+")", name)
 	}
 	assert.NotContains(t, stderr, "OUTLOOK_MCP_VERSION", "a variable that only prints the version would be a trap")
@@ -397,6 +397,10 @@ func TestRunFlagsHaveVariables(t *testing.T) {
 			"OUTLOOK_MCP_TRUSTED_PROXIES": "proxy.local", "OUTLOOK_MCP_MAX_SESSIONS": "0", "OUTLOOK_MCP_ADDR": "127.0.0.1:0"}, "")
 	assert.Equal(t, 1, code)
 	assert.Contains(t, stderr, "OUTLOOK_MCP_TOKEN", stderr)
+
+	code, _, stderr = runCmd(t, []string{"--sandbox"}, map[string]string{"OUTLOOK_MCP_MAX_RESPONSE_TOKENS": "100"}, "")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "--max-response-tokens must be at least 500, not 100")
 
 	for _, bad := range [][]string{{"--max-sessions", "0"}, {"--max-request-bytes", "-1"}, {"--allowed-hosts", "https://proxy"}, {"--trusted-proxies", "10.0.0.0/40"}} {
 		code, _, stderr = runCmd(t, append([]string{"--sandbox", "--transport", "http"}, bad...), nil, "")

@@ -84,23 +84,16 @@ func Noun(format string) string {
 // inProcessFormats are read without a sandbox: see the package comment.
 var inProcessFormats = map[string]bool{Text: true, Calendar: true, HTML: true}
 
+// Cheap reports whether reading all of a file's text costs little more
+// than reading part of it: formats read in process, in one linear pass.
+func Cheap(format string) bool { return inProcessFormats[format] }
+
 // Result is the text an extraction produced.
 type Result struct {
 	Text  string `json:"text"`
 	Chars int    `json:"chars"`          // characters in Text
 	Full  bool   `json:"full,omitempty"` // the file holds more text than Text
 	Note  string `json:"note,omitempty"` // what was left out, or why there is no text
-}
-
-// From returns the text from character offset on.
-func (r *Result) From(offset int) string {
-	for i := range r.Text {
-		if offset == 0 {
-			return r.Text[i:]
-		}
-		offset--
-	}
-	return ""
 }
 
 // Read extracts at most limit characters of the text of data, a file in

@@ -128,8 +128,6 @@ func TestTextSinkNormalisesWhiteSpace(t *testing.T) {
 	assert.False(t, s.full)
 	res := s.result("")
 	assert.Equal(t, 12, res.Chars)
-	assert.Equal(t, "b\nc\nd  e", res.From(4))
-	assert.Equal(t, "", res.From(50))
 
 	s = newTextSink(3)
 	assert.ErrorIs(t, s.write("abcd"), errSinkFull)
@@ -161,4 +159,15 @@ func TestFormatOf(t *testing.T) {
 	} {
 		assert.Equal(t, tc.want, FormatOf(tc.name, tc.contentType), "%s %s", tc.name, tc.contentType)
 	}
+}
+
+func TestPlainTextLeavesOutWhatAReaderNeverSees(t *testing.T) {
+	got := PlainText(`<div style="display: none; max-height:0">Preheader: open now!</div>` +
+		`<span style="DISPLAY:NONE">hidden</span><p hidden>also hidden</p><div aria-hidden="true">and this</div>` +
+		`<img src="https://t.contoso.com/o.gif" width="1" height="1" alt="pixel"><img src="https://t.contoso.com/o2.gif">` +
+		`<div style="display:none"><div>nested</div> still hidden</div>` +
+		`<p>Hello <a href="https://contoso.com/story?id=7&amp;utm_source=digest&amp;utm_medium=email">the story</a>.</p>` +
+		`<p><img src="logo.png" alt="Contoso"> <a href="https://contoso.com/?utm_campaign=x">home</a></p>` +
+		`<p style="font-size:0.9em; max-height: 100px; opacity: 0.5">Small print stays.</p><span style="font-size: 0 !important">gone</span>`)
+	assert.Equal(t, "Hello the story <https://contoso.com/story?id=7>.\n\n[Contoso] home <https://contoso.com/>\n\nSmall print stays.", got)
 }

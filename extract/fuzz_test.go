@@ -56,6 +56,11 @@ func FuzzHTML(f *testing.F) {
 		// PlainText has no limit of its own: its text is never longer than its HTML.
 		plain := PlainText(string(data))
 		checkText(t, &Result{Text: plain, Chars: utf8.RuneCountInString(plain)}, len(data)+1)
+		// What a reader never sees stays out, whatever follows it.
+		const hidden = "HIDDENPREHEADER"
+		if !bytes.Contains(data, []byte(hidden)) {
+			assert.NotContains(t, PlainText(`<div style="display:none">`+hidden+`</div><img src="https://t.example/p.gif" width="1" height="1" alt="`+hidden+`">`+string(data)), hidden)
+		}
 	})
 }
 

@@ -23,8 +23,11 @@ func PlainText(h string) string {
 }
 
 // htmlText renders HTML as plain text: blocks on their own lines, list
-// items with "- ", table cells followed by tabs, links as "text <url>",
-// scripts and styles left out.
+// items with "- ", table cells followed by tabs, links as "text <url>"
+// (tracking parameters dropped), scripts and styles left out. What a
+// reader never sees stays out too: elements hidden by style or attribute
+// (a newsletter's preheader), and images without alt text or of one
+// pixel (tracking pixels).
 func htmlText(data []byte, sink *textSink) error {
 	z := html.NewTokenizer(bytes.NewReader(data))
 	var (
@@ -32,6 +35,8 @@ func htmlText(data []byte, sink *textSink) error {
 		pre      int    // inside <pre>: keep white space
 		href     string // of the open link
 		linkText strings.Builder
+		hidden   atom.Atom // the tag of the hidden element being skipped
+		depth    int       // of nested hidden tags of that name
 	)
 	for {
 		tt := z.Next()
@@ -40,6 +45,19 @@ func htmlText(data []byte, sink *textSink) error {
 				return nil
 			}
 			return fmt.Errorf("the HTML is malformed (%v)", z.Err())
+		}
+		if depth > 0 {
+			// Inside a hidden element: only its own nesting counts.
+			if tt == html.StartTagToken || tt == html.EndTagToken {
+				if name, _ := z.TagName(); atom.Lookup(name) == hidden {
+					if tt == html.StartTagToken {
+						depth++
+					} else {
+						depth--
+					}
+				}
+			}
+			continue
 		}
 		s := ""
 		switch tt {
@@ -63,6 +81,12 @@ func htmlText(data []byte, sink *textSink) error {
 				k, v, hasAttr = z.TagAttr()
 				attrs[string(k)] = string(v)
 			}
+			if isHidden(attrs) {
+				if tt == html.StartTagToken && tag != 0 && !voidTags[tag] {
+					hidden, depth = tag, 1
+				}
+				continue
+			}
 			switch tag {
 			case atom.Script, atom.Style, atom.Title, atom.Noscript, atom.Iframe, atom.Noembed, atom.Noframes, atom.Xmp:
 				skipText = tt == html.StartTagToken
@@ -75,11 +99,11 @@ func htmlText(data []byte, sink *textSink) error {
 				s = "\n- "
 			case atom.A:
 				if h := attrs["href"]; strings.HasPrefix(h, "http://") || strings.HasPrefix(h, "https://") {
-					href = h
+					href = compactURL(h)
 					linkText.Reset()
 				}
 			case atom.Img:
-				if alt := strings.TrimSpace(attrs["alt"]); alt != "" {
+				if alt := strings.TrimSpace(attrs["alt"]); alt != "" && !isPixel(attrs) {
 					s = "[" + collapseSpace(alt) + "]"
 				}
 			}
@@ -112,6 +136,67 @@ func htmlText(data []byte, sink *textSink) error {
 			}
 		}
 	}
+}
+
+// isHidden reports whether an element's attributes hide it from a reader.
+func isHidden(attrs map[string]string) bool {
+	if _, ok := attrs["hidden"]; ok || attrs["aria-hidden"] == "true" {
+		return true
+	}
+	for decl := range strings.SplitSeq(strings.ToLower(attrs["style"]), ";") {
+		prop, value, _ := strings.Cut(decl, ":")
+		value = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(value), "!important"))
+		switch strings.TrimSpace(prop) {
+		case "display":
+			if value == "none" {
+				return true
+			}
+		case "visibility":
+			if value == "hidden" {
+				return true
+			}
+		case "mso-hide":
+			if value == "all" {
+				return true
+			}
+		case "max-height", "font-size", "opacity":
+			if value == "0" || value == "0px" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// isPixel reports whether an image is one of a tracking pixel's size.
+func isPixel(attrs map[string]string) bool {
+	small := func(v string) bool { v = strings.TrimSuffix(strings.TrimSpace(v), "px"); return v == "0" || v == "1" }
+	return small(attrs["width"]) && small(attrs["height"])
+}
+
+// compactURL drops what a link carries for its sender's analytics
+// (utm_ parameters), not for the reader.
+func compactURL(h string) string {
+	base, query, ok := strings.Cut(h, "?")
+	if !ok {
+		return h
+	}
+	var keep []string
+	for p := range strings.SplitSeq(query, "&") {
+		if !strings.HasPrefix(strings.ToLower(p), "utm_") && p != "" {
+			keep = append(keep, p)
+		}
+	}
+	if len(keep) == 0 {
+		return base
+	}
+	return base + "?" + strings.Join(keep, "&")
+}
+
+// voidTags have no end tag: hiding one hides nothing after it.
+var voidTags = map[atom.Atom]bool{
+	atom.Area: true, atom.Base: true, atom.Br: true, atom.Col: true, atom.Embed: true, atom.Hr: true, atom.Img: true,
+	atom.Input: true, atom.Link: true, atom.Meta: true, atom.Source: true, atom.Track: true, atom.Wbr: true,
 }
 
 var blockTags = map[atom.Atom]bool{

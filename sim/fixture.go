@@ -290,6 +290,8 @@ func loadMailbox(data []byte, now time.Time) (*mailbox, error) {
 	if err := dec.Decode(&raw); err != nil {
 		return nil, err
 	}
+	raw.Messages = append(raw.Messages, largeMessages()...)
+	raw.Events = append(raw.Events, largeEvents()...)
 	c := clock{now: now.Truncate(time.Second), today: now.Truncate(24 * time.Hour)}
 	me := raw.Me
 	if me.ID == "" || me.UserPrincipalName == "" {

@@ -118,9 +118,9 @@ type ReadAttachmentArgs struct {
 
 type ReadAttachmentResult struct {
 	AttachmentInfo
-	Format      string `json:"format,omitempty" jsonschema:"enum=pdf,enum=docx,enum=html,enum=calendar,enum=text"`
-	Content     string `json:"text,omitempty"`
-	NextOffset  int    `json:"next_offset,omitempty"`
+	Format  string `json:"format,omitempty" jsonschema:"enum=pdf,enum=docx,enum=html,enum=calendar,enum=text"`
+	Content string `json:"text,omitempty"`
+	Paging
 	ResourceURI string `json:"resource_uri,omitempty"` // of the embedded resource with a binary file's bytes
 	Note        string `json:"note,omitempty"`
 
@@ -128,8 +128,7 @@ type ReadAttachmentResult struct {
 }
 
 const (
-	defaultMaxChars    = 20_000
-	maxMaxChars        = 100_000
+	defaultMaxChars    = 20_000     // then clamped to the response budget
 	maxTextOffset      = 10_000_000 // text read_attachment extracts at most, in characters
 	maxTextAttachment  = 25 << 20   // the largest attachment downloaded to extract its text
 	maxBlobAttachment  = 1 << 20    // the largest binary file returned as an embedded resource
@@ -149,11 +148,11 @@ var readAttachment = define("read_attachment",
 		if err != nil {
 			return nil, err
 		}
-		maxChars := cmp.Or(in.MaxChars, defaultMaxChars)
-		if maxChars < 1 || maxChars > maxMaxChars {
-			return nil, argError("max_chars", "must be between 1 and %d, not %d", maxMaxChars, in.MaxChars)
+		maxChars, err := c.pageArgs(in.MaxChars, in.Offset, defaultMaxChars)
+		if err != nil {
+			return nil, err
 		}
-		if in.Offset < 0 || in.Offset >= maxTextOffset {
+		if in.Offset >= maxTextOffset {
 			return nil, argError("offset", "must be between 0 and %d, not %d", maxTextOffset-1, in.Offset)
 		}
 
@@ -187,7 +186,11 @@ var readAttachment = define("read_attachment",
 			out.ResourceURI = attachmentURIStart + url.PathEscape(aid) // named by its handle once shown (idsShortened)
 			return out, nil
 		}
-		text, err := extract.Read(ctx, out.Format, data, in.Offset+maxChars)
+		limit := in.Offset + maxChars
+		if extract.Cheap(out.Format) {
+			limit = maxTextOffset // all of it, so that the characters remaining are known
+		}
+		text, err := extract.Read(ctx, out.Format, data, limit)
 		var unsafe *extract.UnsafeError
 		switch {
 		case ctx.Err() != nil:
@@ -197,18 +200,17 @@ var readAttachment = define("read_attachment",
 		case err != nil:
 			return nil, refuse("cannot read the text of %s: %v.", untrusted(a.Name), err)
 		}
-		if in.Offset > 0 && in.Offset >= text.Chars {
-			return nil, argError("offset", "is past the end: the text has %d characters", text.Chars)
+		if out.Content, err = out.page(text.Text, in.Offset, maxChars, text.Full); err != nil {
+			return nil, err
 		}
-		out.Content, out.Note = text.From(in.Offset), text.Note
-		if text.Full {
-			out.NextOffset = text.Chars
-		}
+		out.Note = text.Note
 		if text.Chars == 0 && text.Note == "" {
 			out.Note = "The file holds no text."
 		}
 		return out, nil
 	})
+
+func (r *ReadAttachmentResult) shrink() bool { return r.shrinkPage(&r.Content) }
 
 // Resources is a binary attachment's bytes, never pasted into the text.
 func (r *ReadAttachmentResult) Resources() []mcp.Content {
@@ -239,8 +241,6 @@ func (r *ReadAttachmentResult) Text() string {
 	if r.Content != "" {
 		b.WriteString("\n" + untrusted(r.Content))
 	}
-	if r.NextOffset > 0 {
-		fmt.Fprintf(&b, "\n\n[More text: call again with offset=%d]", r.NextOffset)
-	}
+	b.WriteString(r.readOn())
 	return b.String()
 }

@@ -133,11 +133,12 @@ func TestReadAttachmentPagesByOffset(t *testing.T) {
 			assert.NotContains(t, textOf(res), "offset=")
 			break
 		}
-		assert.Equal(t, offset+50, out.NextOffset)
+		assert.Greater(t, out.NextOffset, offset)
+		assert.LessOrEqual(t, out.NextOffset, offset+50, "a page ends at a clean boundary within max_chars")
 		assert.Contains(t, textOf(res), "call again with offset="+strconv.Itoa(out.NextOffset))
 		offset = out.NextOffset
 	}
-	assert.Len(t, pages, (len([]rune(whole.Content))+49)/50)
+	assert.GreaterOrEqual(t, len(pages), (len([]rune(whole.Content))+49)/50)
 	assert.Equal(t, whole.Content, strings.Join(pages, ""), "the pages put together are the whole text")
 
 	mid, a := h.attachment("Onboarding-flow-v5.pdf")
@@ -153,7 +154,7 @@ func TestReadAttachmentRejectsBadArgumentsWithoutCallingGraph(t *testing.T) {
 		args map[string]any
 		want string
 	}{
-		{map[string]any{"offset": -1}, `Invalid argument "offset": must be between 0 and 9999999, not -1`},
+		{map[string]any{"offset": -1}, `Invalid argument "offset": must be 0 or more, not -1`},
 		{map[string]any{"offset": 10_000_000}, `Invalid argument "offset": must be between 0 and 9999999`},
 		{map[string]any{"max_chars": -5}, `Invalid argument "max_chars": must be between 1 and 100000, not -5`},
 		{map[string]any{"max_chars": 100_001}, `Invalid argument "max_chars": must be between 1 and 100000, not 100001`},

@@ -40,6 +40,8 @@ type ListEventsResult struct {
 	TimeZone   string  `json:"time_zone"`
 	Events     []Event `json:"events"`
 	NextCursor string  `json:"next_cursor,omitempty"`
+
+	stop listStop
 }
 
 type graphTime struct {
@@ -107,16 +109,20 @@ var listEvents = define("list_events",
 			"$orderby":      {"start/dateTime"},
 			"$top":          {strconv.Itoa(limit)},
 		}
-		err = get(ctx, c, path, cur.link(path, query), query, eventHeader(zone, false), &res)
+		err = get(ctx, c, path, cur.link(path, query), query, eventHeader(zone), &res)
 		if err != nil {
 			return nil, err
 		}
-		out := &ListEventsResult{TimeZone: zone, Events: []Event{}, NextCursor: newCursor("list_events", in, path, query, res.NextLink)}
-		for _, e := range res.Value {
+		out := &ListEventsResult{TimeZone: zone, Events: []Event{}, NextCursor: newCursor("list_events", in, path, query, res.NextLink),
+			stop: cur.stopper("list_events", in)}
+		for i, e := range unseen(cur, res.Value) {
 			out.Events = append(out.Events, e.event(loc))
+			out.stop.raw = append(out.stop.raw, i)
 		}
 		return out, nil
 	})
+
+func (r *ListEventsResult) shrink() bool { return stopEarly(&r.Events, r.stop, &r.NextCursor) }
 
 // eventFields are the properties an Event shows.
 const eventFields = "id,subject,start,end,isAllDay,location,organizer,isOnlineMeeting,onlineMeeting,showAs,isCancelled,seriesMasterId"
@@ -137,12 +143,8 @@ func timeZoneArg(name string) (string, *time.Location, error) {
 
 // eventHeader asks for immutable event ids and times in zone (and, for
 // one event in full, its body as text).
-func eventHeader(zone string, textBody bool) http.Header {
-	prefer := preferImmutableID + fmt.Sprintf(", outlook.timezone=%q", zone)
-	if textBody {
-		prefer += `, outlook.body-content-type="text"`
-	}
-	return http.Header{"Prefer": {prefer}}
+func eventHeader(zone string) http.Header {
+	return http.Header{"Prefer": {preferImmutableID + fmt.Sprintf(", outlook.timezone=%q", zone)}}
 }
 
 // graphDateTime is Graph's dateTimeTimeZone for t: the wall clock in

@@ -38,9 +38,18 @@ func (h *harness) idOf(subject string) string {
 // inFolder lists a folder's messages, newest first.
 func (h *harness) inFolder(folder string) []MessageSummary {
 	h.t.Helper()
-	var res SearchMailResult
-	h.ok("search_mail", map[string]any{"folder": folder, "limit": 50}, &res)
-	return res.Messages
+	var all []MessageSummary
+	args := map[string]any{"folder": folder, "limit": 50}
+	for range 20 { // the response budget may page where limit would not
+		var res SearchMailResult
+		h.ok("search_mail", args, &res)
+		all = append(all, res.Messages...)
+		if res.NextCursor == "" {
+			break
+		}
+		args["cursor"] = res.NextCursor
+	}
+	return all
 }
 
 // graphIDs are the Graph ids of messages listed with handles.
@@ -48,6 +57,15 @@ func (h *harness) graphIDs(ms []MessageSummary) []string {
 	var out []string
 	for _, m := range ms {
 		out = append(out, h.graphID(m.ID))
+	}
+	return out
+}
+
+// graphIDs2 are the Graph ids of handles.
+func (h *harness) graphIDs2(handles []string) []string {
+	var out []string
+	for _, id := range handles {
+		out = append(out, h.graphID(id))
 	}
 	return out
 }

@@ -3,8 +3,10 @@ package tools
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -41,7 +43,8 @@ type graphRecurrence struct {
 type graphEventDetail struct {
 	graphEvent
 	Body struct {
-		Content string `json:"content"`
+		ContentType string `json:"contentType"`
+		Content     string `json:"content"`
 	} `json:"body"`
 	Attendees      []graphAttendee           `json:"attendees"`
 	ResponseStatus struct{ Response string } `json:"responseStatus"`
@@ -65,21 +68,58 @@ type EventDetail struct {
 	MyResponse string     `json:"my_response"`
 	Attendees  []Attendee `json:"attendees"`
 	Recurrence string     `json:"recurrence,omitempty"`
-	Body       string     `json:"body,omitempty"`
+	// AttendeeCount is how many attendees the event has, of whom
+	// Attendees lists the first (at most maxAttendees) and Responses
+	// counts each answer.
+	AttendeeCount int            `json:"attendee_count"`
+	Responses     map[string]int `json:"responses,omitempty"`
+	Body          string         `json:"body,omitempty"`
+	Paging
 }
+
+// maxAttendees is the most attendees get_event lists: beyond them, a
+// meeting's attendees are counted by response.
+const maxAttendees = 40
 
 func (e graphEventDetail) detail(loc *time.Location, zone string) EventDetail {
 	d := EventDetail{
 		Event: e.event(loc), TimeZone: zone, MyResponse: e.ResponseStatus.Response, Attendees: []Attendee{},
-		Recurrence: e.Recurrence.summary(), Body: cleanBody(e.Body.Content),
+		Recurrence: e.Recurrence.summary(), AttendeeCount: len(e.Attendees),
 	}
 	if e.IsOrganizer {
 		d.MyResponse = "organizer"
 	}
-	for _, a := range e.Attendees {
-		d.Attendees = append(d.Attendees, Attendee{Name: a.EmailAddress.Name, Address: a.EmailAddress.Address, Type: a.Type, Response: a.Status.Response})
+	for i, a := range e.Attendees {
+		if len(e.Attendees) > maxAttendees {
+			if d.Responses == nil {
+				d.Responses = map[string]int{}
+			}
+			d.Responses[a.Status.Response]++
+		}
+		if i < maxAttendees {
+			d.Attendees = append(d.Attendees, Attendee{Name: a.EmailAddress.Name, Address: a.EmailAddress.Address, Type: a.Type, Response: a.Status.Response})
+		}
 	}
 	return d
+}
+
+// shrink gives up the end of the description's page, then attendees
+// (still counted in attendee_count and responses).
+func (d *EventDetail) shrink() bool {
+	if d.shrinkPage(&d.Body) {
+		return true
+	}
+	if len(d.Attendees) <= 1 {
+		return false
+	}
+	if d.Responses == nil {
+		d.Responses = map[string]int{}
+		for _, a := range d.Attendees {
+			d.Responses[a.Response]++
+		}
+	}
+	d.Attendees = d.Attendees[:len(d.Attendees)/2]
+	return true
 }
 
 // summary says how a series repeats: "weekly on monday, friday, from
@@ -154,10 +194,18 @@ func (d *EventDetail) Text() string {
 		}
 		fmt.Fprintf(&head, "\nAttendees: %s", strings.Join(parts, "; "))
 	}
+	if len(d.Attendees) < d.AttendeeCount {
+		counts := make([]string, 0, len(d.Responses))
+		for _, r := range slices.Sorted(maps.Keys(d.Responses)) {
+			counts = append(counts, fmt.Sprintf("%d %s", d.Responses[r], r))
+		}
+		fmt.Fprintf(&b, "\n%d attendees in all, the first %d listed; responses: %s", d.AttendeeCount, len(d.Attendees), strings.Join(counts, ", "))
+	}
 	b.WriteString("\n" + untrusted(head.String()))
 	if d.Body != "" {
 		b.WriteString("\n" + untrusted(d.Body))
 	}
+	b.WriteString(d.readOn())
 	return b.String()
 }
 
@@ -189,6 +237,7 @@ func calendarPath(calendarID, collection string) (string, error) {
 type GetEventArgs struct {
 	EventID  string `json:"event_id" handle:"e"`
 	TimeZone string `json:"time_zone,omitempty" jsonschema_description:"IANA zone for the returned times. Default UTC."`
+	PageArgs
 }
 
 var getEvent = define("get_event",
@@ -204,11 +253,18 @@ var getEvent = define("get_event",
 		if err != nil {
 			return nil, err
 		}
+		maxChars, err := c.pageArgs(in.MaxChars, in.Offset, defaultPageChars)
+		if err != nil {
+			return nil, err
+		}
 		var e graphEventDetail
-		if err := get(ctx, c, path, "", url.Values{"$select": {eventDetailFields}}, eventHeader(zone, true), &e); err != nil {
+		if err := get(ctx, c, path, "", url.Values{"$select": {eventDetailFields}}, eventHeader(zone), &e); err != nil {
 			return nil, err
 		}
 		d := e.detail(loc, zone)
+		if d.Body, err = d.page(bodyText(e.Body.ContentType, e.Body.Content), in.Offset, maxChars, false); err != nil {
+			return nil, err
+		}
 		return &d, nil
 	})
 
@@ -371,7 +427,7 @@ func eventTimes(start, end string, isAllDay *bool, loc *time.Location) (from, to
 
 // saveEvent sends an event write and reads back the event as it now is.
 func saveEvent(ctx context.Context, c *Call, r nango.Request, zone string, loc *time.Location, status string) (*SavedEvent, error) {
-	r.Header = eventHeader(zone, false)
+	r.Header = eventHeader(zone)
 	var e graphEventDetail
 	if err := c.Conn.Do(ctx, r, &e); err != nil {
 		return nil, err
@@ -471,7 +527,7 @@ var cancelEvent = define("cancel_event",
 			return nil, err
 		}
 		var e graphEventDetail
-		err = get(ctx, c, path, "", url.Values{"$select": {"id,subject,start,end,isAllDay,organizer,isOrganizer,attendees"}}, eventHeader("UTC", false), &e)
+		err = get(ctx, c, path, "", url.Values{"$select": {"id,subject,start,end,isAllDay,organizer,isOrganizer,attendees"}}, eventHeader("UTC"), &e)
 		if err != nil {
 			return nil, err
 		}

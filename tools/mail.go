@@ -47,7 +47,11 @@ type SearchMailResult struct {
 	Messages   []MessageSummary `json:"messages"`
 	NextCursor string           `json:"next_cursor,omitempty"`
 	Note       string           `json:"note,omitempty"`
+
+	stop listStop
 }
+
+func (r *SearchMailResult) shrink() bool { return stopEarly(&r.Messages, r.stop, &r.NextCursor) }
 
 var searchMail = define("search_mail",
 	"Search or list the user's email, newest first. Returns id, subject, sender, time, read and attachment flags and a short preview per message (no bodies: use get_message for one message's full text). Combine query (free text or KQL) with the filters; no arguments lists the latest mail in all folders.",
@@ -74,14 +78,16 @@ var searchMail = define("search_mail",
 		if err != nil {
 			return nil, err
 		}
-		out := &SearchMailResult{Messages: []MessageSummary{}, NextCursor: newCursor("search_mail", args, q.path, q.values, res.NextLink)}
-		for _, m := range res.Value {
+		out := &SearchMailResult{Messages: []MessageSummary{}, NextCursor: newCursor("search_mail", args, q.path, q.values, res.NextLink),
+			stop: cur.stopper("search_mail", args)}
+		for i, m := range unseen(cur, res.Value) {
 			if !q.keep(m) {
 				continue
 			}
 			sum := m.summary()
 			sum.Junk = isJunk(m.ParentFolderID)
 			out.Messages = append(out.Messages, sum)
+			out.stop.raw = append(out.stop.raw, i)
 		}
 		var notes []string
 		if q.postFiltered && len(out.Messages) < len(res.Value) {
@@ -314,7 +320,7 @@ func (m graphMessage) summary() MessageSummary {
 	return MessageSummary{
 		ID: m.ID, Subject: m.Subject, From: m.sender(), ReceivedAt: m.ReceivedDateTime,
 		IsRead: m.IsRead, HasAttachments: m.HasAttachments,
-		Preview: oneLine(m.BodyPreview, 160), ConversationID: m.ConversationID,
+		Preview: preview(m.BodyPreview, 160), ConversationID: m.ConversationID,
 	}
 }
 
@@ -338,7 +344,7 @@ func (r *SearchMailResult) Text() string {
 		}
 		fmt.Fprintf(&list, "%d. %s%s — %s, %s, id %s", i+1, messageFlags(m.Junk, m.IsRead, m.HasAttachments), orNone(m.Subject), m.From.short(), times.next(m.ReceivedAt), m.ID)
 		if m.Preview != "" {
-			list.WriteString("\n   " + oneLine(m.Preview, 72))
+			list.WriteString("\n   " + preview(m.Preview, 72))
 		}
 	}
 	if list.Len() > 0 {
@@ -378,7 +384,9 @@ func orNone(subject string) string {
 // ---- get_message ----
 
 type GetMessageArgs struct {
-	ID string `json:"id" handle:"md" jsonschema_description:"Message id from search_mail."`
+	ID            string `json:"id" handle:"md" jsonschema_description:"Message id from search_mail."`
+	IncludeQuoted bool   `json:"include_quoted,omitempty" jsonschema_description:"Also the earlier messages a reply quotes."`
+	PageArgs
 }
 
 type Attachment struct {
@@ -390,18 +398,20 @@ type Attachment struct {
 }
 
 type MessageResult struct {
-	ID             string       `json:"id" handle:"m"`
-	Subject        string       `json:"subject"`
-	From           Person       `json:"from"`
-	To             []Person     `json:"to"`
-	Cc             []Person     `json:"cc,omitempty"`
-	ReceivedAt     string       `json:"received_at"`
-	IsRead         bool         `json:"is_read"`
-	ConversationID string       `json:"conversation_id,omitempty" handle:"t"`
-	WebLink        string       `json:"web_link,omitempty"`
-	Body           string       `json:"body"`
-	Attachments    []Attachment `json:"attachments"`
-	Junk           bool         `json:"junk,omitempty" jsonschema_description:"In the Junk Email folder."`
+	ID             string   `json:"id" handle:"m"`
+	Subject        string   `json:"subject"`
+	From           Person   `json:"from"`
+	To             []Person `json:"to"`
+	Cc             []Person `json:"cc,omitempty"`
+	ReceivedAt     string   `json:"received_at"`
+	IsRead         bool     `json:"is_read"`
+	ConversationID string   `json:"conversation_id,omitempty" handle:"t"`
+	WebLink        string   `json:"web_link,omitempty"`
+	Body           string   `json:"body"`
+	QuotedOmitted  bool     `json:"quoted_omitted,omitempty"`
+	Paging
+	Attachments []Attachment `json:"attachments"`
+	Junk        bool         `json:"junk,omitempty" jsonschema_description:"In the Junk Email folder."`
 }
 
 type graphAttachment struct {
@@ -418,7 +428,7 @@ func (a graphAttachment) attachment() Attachment {
 }
 
 var getMessage = define("get_message",
-	"Read one email in full: headers, plain-text body and the attachment list (names and sizes, not contents). Use an id from search_mail.",
+	"Read one email: headers, text body (of a reply only its new text, unless include_quoted), attachment names and sizes. Use an id from search_mail.",
 	[]string{"Mail.Read", "Mail.ReadWrite"},
 	Hints{ReadOnly: true, Idempotent: true, OpenWorld: true},
 	func(ctx context.Context, c *Call, in GetMessageArgs) (*MessageResult, error) {
@@ -426,20 +436,33 @@ var getMessage = define("get_message",
 		if err != nil {
 			return nil, err
 		}
-		var m graphMessage
+		maxChars, err := c.pageArgs(in.MaxChars, in.Offset, defaultPageChars)
+		if err != nil {
+			return nil, err
+		}
+		var m graphThreadMessage
 		junk := junkFolder(ctx, c, "")
+		// HTML, converted here: Graph's own text conversion keeps what a
+		// reader never sees (hidden preheaders).
 		err = get(ctx, c, messagePath(id), "", url.Values{
-			"$select": {"id,subject,from,toRecipients,ccRecipients,receivedDateTime,isRead,hasAttachments,conversationId,parentFolderId,webLink,body"},
+			"$select": {"id,subject,from,toRecipients,ccRecipients,receivedDateTime,isRead,hasAttachments,conversationId,parentFolderId,webLink,body,uniqueBody"},
 			"$expand": {"attachments($select=id,name,contentType,size,isInline)"},
-		}, http.Header{"Prefer": {preferImmutableID + `, outlook.body-content-type="text"`}}, &m)
-		isJunk := junk()
+		}, immutableIDs(), &m)
+		isJunk := junk() // waited for even after an error: no request outlives its call
 		if err != nil {
 			return nil, err
 		}
 		out := &MessageResult{
 			ID: m.ID, Subject: m.Subject, From: m.sender(), To: people(m.ToRecipients), Cc: people(m.CcRecipients),
 			ReceivedAt: m.ReceivedDateTime, IsRead: m.IsRead, ConversationID: m.ConversationID, WebLink: m.WebLink,
-			Body: cleanBody(m.Body.Content), Attachments: []Attachment{}, Junk: isJunk(m.ParentFolderID),
+			Attachments: []Attachment{}, Junk: isJunk(m.ParentFolderID),
+		}
+		body := bodyText(m.Body.ContentType, m.Body.Content)
+		if unique := bodyText(m.UniqueBody.ContentType, m.UniqueBody.Content); !in.IncludeQuoted && strings.TrimSpace(unique) != "" && len(unique) < len(body) {
+			body, out.QuotedOmitted = unique, true
+		}
+		if out.Body, err = out.page(body, in.Offset, maxChars, false); err != nil {
+			return nil, err
 		}
 		for _, a := range m.Attachments {
 			out.Attachments = append(out.Attachments, a.attachment())
@@ -447,11 +470,17 @@ var getMessage = define("get_message",
 		return out, nil
 	})
 
-// cleanBody tidies a text body the way attachment text is tidied: no
-// trailing spaces, at most one blank line in a row, no control characters.
-// It runs in this process, not in extract's sandbox: tidying walks the
-// string once and cannot crash or loop.
-func cleanBody(s string) string { return extract.Tidy(s) }
+// bodyText is a Graph body as tidy text: HTML converted in this process
+// (x/net/html is memory-safe and linear: no sandbox needed), without what
+// a reader never sees; text tidied as attachment text is.
+func bodyText(contentType, content string) string {
+	if strings.EqualFold(contentType, "html") {
+		return extract.PlainText(content)
+	}
+	return extract.Tidy(content)
+}
+
+func (r *MessageResult) shrink() bool { return r.shrinkPage(&r.Body) }
 
 // Text fences the headers others wrote (subject, names, attachment names)
 // and the body apart, so that a body cannot pass for headers.
@@ -468,7 +497,13 @@ func (r *MessageResult) Text() string {
 	if r.Junk {
 		label = " [junk: in the Junk Email folder]"
 	}
-	return fmt.Sprintf("Received %s UTC%s\n%s\n%s", shortTime(r.ReceivedAt), label, untrusted(head.String()), untrusted(r.Body))
+	var b strings.Builder
+	fmt.Fprintf(&b, "Received %s UTC%s\n%s\n%s", shortTime(r.ReceivedAt), label, untrusted(head.String()), untrusted(r.Body))
+	if r.QuotedOmitted {
+		b.WriteString("\n\n[Quoted earlier messages left out: include_quoted=true shows them]")
+	}
+	b.WriteString(r.readOn())
+	return b.String()
 }
 
 func byteSize(n int) string {

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/outlook-mcp/outlook-mcp/nango"
 )
@@ -37,6 +38,8 @@ type MailFolder struct {
 type ListMailFoldersResult struct {
 	Folders    []MailFolder `json:"folders"` // each followed by its subfolders
 	NextCursor string       `json:"next_cursor,omitempty"`
+
+	stop listStop
 }
 
 type graphFolder struct {
@@ -79,6 +82,7 @@ var listMailFolders = define("list_mail_folders",
 		if err := get(ctx, c, path, cur.link(path, query), query, nil, &page); err != nil {
 			return nil, err
 		}
+		page.Value = unseen(cur, page.Value)
 		// One level of subfolders, fetched together, so that the model
 		// sees where nested folders live without a call per folder.
 		children := make([][]graphFolder, len(page.Value))
@@ -101,18 +105,24 @@ var listMailFolders = define("list_mail_folders",
 			})
 		}
 		wg.Wait()
-		out := &ListMailFoldersResult{Folders: []MailFolder{}, NextCursor: newCursor("list_mail_folders", in, path, query, page.NextLink)}
+		out := &ListMailFoldersResult{Folders: []MailFolder{}, NextCursor: newCursor("list_mail_folders", in, path, query, page.NextLink),
+			stop: cur.stopper("list_mail_folders", in)}
 		for i, f := range page.Value {
 			if errs[i] != nil {
 				return nil, errs[i]
 			}
+			// A stop among subfolders resumes at their parent: repeated, never lost.
 			out.Folders = append(out.Folders, f.folder())
+			out.stop.raw = append(out.stop.raw, i)
 			for _, child := range children[i] {
 				out.Folders = append(out.Folders, child.folder())
+				out.stop.raw = append(out.stop.raw, i)
 			}
 		}
 		return out, nil
 	})
+
+func (r *ListMailFoldersResult) shrink() bool { return stopEarly(&r.Folders, r.stop, &r.NextCursor) }
 
 func childFoldersPath(arg, folder string) (string, error) {
 	id, err := itemID(arg, "a folder id or well-known folder name", folder)
@@ -161,6 +171,7 @@ type GetThreadArgs struct {
 	MessageID      string `json:"message_id,omitempty" handle:"md" jsonschema_description:"Any message of the thread. Give this or conversation_id."`
 	ConversationID string `json:"conversation_id,omitempty" handle:"t"`
 	Limit          int    `json:"limit,omitempty" jsonschema:"minimum=1,maximum=50,default=20" jsonschema_description:"The latest N messages."`
+	PageArgs
 }
 
 type ThreadMessage struct {
@@ -170,6 +181,10 @@ type ThreadMessage struct {
 	IsDraft    bool   `json:"is_draft,omitempty"`
 	Junk       bool   `json:"junk,omitempty" jsonschema_description:"In the Junk Email folder."`
 	Text       string `json:"text"` // uniqueBody: without the quoted earlier messages
+	// The page holds part of the text: it began on the previous page
+	// (continued), or goes on on the next (continues).
+	Continued bool `json:"continued,omitempty"`
+	Continues bool `json:"continues,omitempty"`
 }
 
 type ThreadResult struct {
@@ -177,6 +192,10 @@ type ThreadResult struct {
 	Subject        string          `json:"subject"`
 	Messages       []ThreadMessage `json:"messages"`
 	Omitted        int             `json:"omitted,omitempty" jsonschema_description:"Older messages not returned."`
+	LatestID       string          `json:"latest_id,omitempty" handle:"m" jsonschema_description:"The thread's newest message, to reply to."`
+	Paging
+
+	all []ThreadMessage // every message of the thread (but the omitted), whole: the pages are cut from them
 }
 
 // threadPage is how many messages of a conversation are read: Graph cannot
@@ -209,6 +228,10 @@ var getThread = define("get_thread",
 		if err != nil {
 			return nil, err
 		}
+		maxChars, err := c.pageArgs(in.MaxChars, in.Offset, defaultPageChars)
+		if err != nil {
+			return nil, err
+		}
 		conversationID := id
 		if byMessage {
 			var m graphMessage
@@ -223,7 +246,7 @@ var getThread = define("get_thread",
 			"$filter": {"conversationId eq " + odataString(conversationID)},
 			"$select": {"id,subject,from,receivedDateTime,isDraft,parentFolderId,uniqueBody"},
 			"$top":    {strconv.Itoa(threadPage)},
-		}, http.Header{"Prefer": {preferImmutableID + ", " + preferTextBody}}, &page)
+		}, immutableIDs(), &page) // HTML, converted here (see bodyText)
 		isJunk := junk()
 		if err != nil {
 			return nil, err
@@ -239,32 +262,82 @@ var getThread = define("get_thread",
 			msgs = msgs[len(msgs)-limit:]
 		}
 		for _, m := range msgs {
-			out.Messages = append(out.Messages, ThreadMessage{
+			out.all = append(out.all, ThreadMessage{
 				ID: m.ID, From: m.sender(), ReceivedAt: m.ReceivedDateTime, IsDraft: m.IsDraft, Junk: isJunk(m.ParentFolderID),
-				Text: cleanBody(m.UniqueBody.Content),
+				Text: bodyText(m.UniqueBody.ContentType, m.UniqueBody.Content),
 			})
 		}
+		if len(out.all) > 0 {
+			out.LatestID = out.all[len(out.all)-1].ID
+		}
+		if _, err := out.page(out.transcript(), in.Offset, maxChars, false); err != nil {
+			return nil, err
+		}
+		out.layout(maxChars)
 		return out, nil
 	})
+
+// threadGap separates the messages' texts in the thread's paged text.
+const threadGap = "\n\n"
+
+// transcript is the text a thread is paged through: every message's new
+// text, oldest first, a blank line between.
+func (r *ThreadResult) transcript() string {
+	texts := make([]string, len(r.all))
+	for i, m := range r.all {
+		texts[i] = m.Text
+	}
+	return strings.Join(texts, threadGap)
+}
+
+// layout cuts the page of at most n characters from the page's offset,
+// and shows the messages it holds, each with the part of its text there.
+func (r *ThreadResult) layout(n int) {
+	page := r.cut(n)
+	from, to := r.offset, r.offset+utf8.RuneCountInString(page)
+	r.Messages = []ThreadMessage{}
+	start := 0
+	for _, m := range r.all {
+		end := start + utf8.RuneCountInString(m.Text)
+		if start < to && (end > from || start >= from) {
+			text := []rune(m.Text)
+			m.Continued, m.Continues = start < from, end > to
+			m.Text = string(text[max(from, start)-start : min(to, end)-start])
+			r.Messages = append(r.Messages, m)
+		}
+		start = end + len(threadGap)
+	}
+}
+
+func (r *ThreadResult) shrink() bool {
+	n := 0
+	for _, m := range r.Messages {
+		n += utf8.RuneCountInString(m.Text)
+	}
+	if n < 200 {
+		return false
+	}
+	r.layout(n * 3 / 4)
+	return true
+}
 
 type graphThreadMessage struct {
 	graphMessage
 	IsDraft    bool `json:"isDraft"`
 	UniqueBody struct {
-		Content string `json:"content"`
+		ContentType string `json:"contentType"`
+		Content     string `json:"content"`
 	} `json:"uniqueBody"`
 }
-
-const preferTextBody = `outlook.body-content-type="text"`
 
 // Text is one block per message: its time, then its sender and new text
 // fenced, a fence per message so that no text can pass for the next one.
 func (r *ThreadResult) Text() string {
-	if len(r.Messages) == 0 {
+	if len(r.all) == 0 {
 		return "No messages in this conversation (check the id)."
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "Thread of %d messages, oldest first (UTC)", len(r.Messages))
+	fmt.Fprintf(&b, "Thread of %d messages, oldest first (UTC)", len(r.all))
 	if r.Omitted > 0 {
 		fmt.Fprintf(&b, " (%d older not shown: raise limit)", r.Omitted)
 	}
@@ -278,9 +351,13 @@ func (r *ThreadResult) Text() string {
 		if m.Junk {
 			b.WriteString(" [junk]")
 		}
+		if m.Continued {
+			b.WriteString(" (continued)")
+		}
 		b.WriteString("\n" + untrusted(m.From.String()+":\n"+m.Text))
 	}
-	fmt.Fprintf(&b, "\n\nLatest message id: %s", r.Messages[len(r.Messages)-1].ID)
+	b.WriteString(r.readOn())
+	fmt.Fprintf(&b, "\n\nLatest message id: %s", r.LatestID)
 	return b.String()
 }
 

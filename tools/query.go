@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"net/mail"
 	"net/url"
 	"regexp"
@@ -88,11 +89,19 @@ func parseTime(arg, s string, loc *time.Location) (t time.Time, dateOnly bool, e
 // every other option come from the arguments, checked as on a first call,
 // so a forged cursor can page, never reach another path, user or option.
 // It needs no key: it stays valid across restarts and replicas.
+//
+// When the response budget stops an answer before the end of a Graph
+// page, the cursor resumes on that same page: Shown counts the items of
+// the page already shown, which the next call drops.
 type cursor struct {
-	Tool string          `json:"t"`
-	Args json.RawMessage `json:"a"`
-	Page url.Values      `json:"s,omitempty"` // the paging options of the nextLink
+	Tool  string          `json:"t"`
+	Args  json.RawMessage `json:"a"`
+	Page  url.Values      `json:"s,omitempty"` // the paging options of the nextLink
+	Shown int             `json:"n,omitempty"` // items of that page already shown
 }
+
+// maxShown bounds Shown: Graph pages hold at most 1000 items.
+const maxShown = 1000
 
 // pagingOptions are the only query options a cursor may set, each with
 // the check its value must pass.
@@ -128,6 +137,9 @@ func newCursor(tool string, args any, path string, first url.Values, nextLink st
 
 // check refuses paging options a listing of this server never produces.
 func (c *cursor) check() error {
+	if c.Shown < 0 || c.Shown > maxShown {
+		return errors.New("not a count of items")
+	}
 	for k, v := range c.Page {
 		valid, ok := pagingOptions[k]
 		if !ok || len(v) != 1 || len(v[0]) > 2048 || !valid.MatchString(v[0]) {
@@ -203,6 +215,47 @@ func listing[T any](tool string, in T, token string) (T, *cursor, error) {
 	}
 	c, err := openCursor(tool, token, &in)
 	return in, c, err
+}
+
+// listStop lets the budget stop a listing before the end of the Graph
+// page it shows (see budget.go): raw holds, for each item shown, its
+// index in that page; resume is the cursor that continues at an index.
+type listStop struct {
+	raw    []int
+	resume func(i int) string
+}
+
+// stopper returns the listStop of a listing of tool with args, on the
+// page cur (nil: the first page) asked for.
+func (c *cursor) stopper(tool string, args any) listStop {
+	return listStop{resume: func(i int) string {
+		next := cursor{Tool: tool, Shown: i}
+		if c != nil {
+			next.Page, next.Shown = c.Page, c.Shown+i
+		}
+		next.Args, _ = json.Marshal(args)
+		data, _ := json.Marshal(next)
+		return base64.RawURLEncoding.EncodeToString(data)
+	}}
+}
+
+// unseen drops the items of a page a previous answer already showed.
+func unseen[T any](c *cursor, items []T) []T {
+	if c == nil {
+		return items
+	}
+	return items[min(c.Shown, len(items)):]
+}
+
+// stopEarly drops the last of items and points next at it: a list's
+// shrink (see budget.go). It keeps at least one item.
+func stopEarly[T any](items *[]T, s listStop, next *string) bool {
+	n := len(*items) - 1
+	if n < 1 || len(s.raw) <= n || s.resume == nil {
+		return false
+	}
+	*items, *next = (*items)[:n], s.resume(s.raw[n])
+	return true
 }
 
 // link is the next page's request: the listing's first request with the
@@ -304,6 +357,24 @@ func oneLine(s string, n int) string {
 	}
 	return b.String()
 }
+
+// preview is s on one line, at most n runes, for a list: link targets
+// ("<https://…>", whole or cut short by Graph's preview) dropped, since a
+// preview is for choosing what to read and get_message has the links,
+// and cut between words.
+func preview(s string, n int) string {
+	s = oneLine(linkTarget.ReplaceAllString(s, ""), math.MaxInt)
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	cut := string([]rune(s)[:n-1])
+	if i := strings.LastIndexByte(cut, ' '); i > len(cut)/2 {
+		cut = cut[:i]
+	}
+	return strings.TrimRight(cut, " ") + "…"
+}
+
+var linkTarget = regexp.MustCompile(`\s*<(?:https?|mailto):[^>\s]*>?`)
 
 // oneLineRunes is oneLine by the definition: each byte of invalid UTF-8
 // becomes U+FFFD in a text that is cut.

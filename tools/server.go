@@ -36,6 +36,9 @@ type Deps struct {
 	// Handles stores the short ids the model sees instead of Graph ids
 	// (tools/handles.go); nil: a store in memory, for this server alone.
 	Handles handles.Store
+	// MaxResponseTokens bounds every answer, text and structuredContent
+	// together (see budget.go); 0 means DefaultMaxResponseTokens.
+	MaxResponseTokens int
 
 	junk *junkFolders // set by NewServer
 }
@@ -134,7 +137,7 @@ func (t Tool) call(ctx context.Context, deps Deps, all []Tool, req mcp.CallToolR
 	}
 	defer release()
 	rec.Connection = conn.ID()
-	c := &Call{Conn: conn, Tools: all, named: named, handles: deps.Handles, log: deps.Logger, junk: deps.junk}
+	c := &Call{Conn: conn, Tools: all, named: named, Budget: deps.MaxResponseTokens, handles: deps.Handles, log: deps.Logger, junk: deps.junk}
 	if c.Granted, err = c.Conn.Scopes(ctx); err != nil {
 		return rec.end(t.failure(ctx, c, err))
 	}
@@ -148,7 +151,8 @@ func (t Tool) call(ctx context.Context, deps Deps, all []Tool, req mcp.CallToolR
 	if err := shortenIDs(ctx, c, out); err != nil { // the read stands, with its full ids
 		deps.Logger.WarnContext(ctx, "handle store: answering with full ids", "tool", t.Name, "err", err)
 	}
-	content := []mcp.Content{mcp.NewTextContent(renderFences(out.Text()))}
+	text := renderFences(c.fitBudget(out)) // the response budget (budget.go), then the fences (fence.go)
+	content := []mcp.Content{mcp.NewTextContent(text)}
 	if r, ok := out.(withResources); ok {
 		content = append(content, r.Resources()...)
 	}

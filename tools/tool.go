@@ -76,6 +76,9 @@ type Call struct {
 	Conn    *nango.Connection
 	Granted nango.Scopes
 	Tools   []Tool // the server's tool list, for get_profile
+	// Budget is the most tokens an answer may hold (Deps.MaxResponseTokens):
+	// handlers size their pages with budgetChars, fitBudget enforces it.
+	Budget int
 
 	need  *scopeNeed // what this call's mode needs, when narrower than the tool's Scopes (see require)
 	named bool       // the request named the connection (nango mode), rather than the server's configuration
