@@ -116,7 +116,11 @@ var listEvents = define("list_events",
 		out := &ListEventsResult{TimeZone: zone, Events: []Event{}, NextCursor: newCursor("list_events", in, path, query, res.NextLink),
 			stop: cur.stopper("list_events", in)}
 		for i, e := range unseen(cur, res.Value) {
-			out.Events = append(out.Events, e.event(loc))
+			ev := e.event(loc)
+			if ev.JoinURL != "" { // about 110 tokens an occurrence, in structuredContent too: get_event has it
+				ev.IsOnlineMeeting, ev.JoinURL = true, ""
+			}
+			out.Events = append(out.Events, ev)
 			out.stop.raw = append(out.stop.raw, i)
 		}
 		return out, nil
