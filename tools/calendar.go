@@ -32,6 +32,7 @@ type Event struct {
 	IsOnlineMeeting bool   `json:"is_online_meeting"`
 	JoinURL         string `json:"join_url,omitempty"`
 	ShowAs          string `json:"show_as,omitempty"`
+	MyResponse      string `json:"my_response,omitempty"`
 	IsCancelled     bool   `json:"is_cancelled,omitempty"`
 	SeriesID        string `json:"series_id,omitempty" handle:"e" jsonschema_description:"The series an occurrence belongs to."`
 }
@@ -61,9 +62,11 @@ type graphEvent struct {
 	OnlineMeeting   *struct {
 		JoinURL string `json:"joinUrl"`
 	} `json:"onlineMeeting"`
-	ShowAs         string `json:"showAs"`
-	IsCancelled    bool   `json:"isCancelled"`
-	SeriesMasterID string `json:"seriesMasterId"`
+	ShowAs         string                    `json:"showAs"`
+	IsCancelled    bool                      `json:"isCancelled"`
+	SeriesMasterID string                    `json:"seriesMasterId"`
+	ResponseStatus struct{ Response string } `json:"responseStatus"`
+	IsOrganizer    bool                      `json:"isOrganizer"`
 }
 
 var listEvents = define("list_events",
@@ -129,7 +132,7 @@ var listEvents = define("list_events",
 func (r *ListEventsResult) shrink() bool { return stopEarly(&r.Events, r.stop, &r.NextCursor) }
 
 // eventFields are the properties an Event shows.
-const eventFields = "id,subject,start,end,isAllDay,location,organizer,isOnlineMeeting,onlineMeeting,showAs,isCancelled,seriesMasterId"
+const eventFields = "id,subject,start,end,isAllDay,location,organizer,isOnlineMeeting,onlineMeeting,showAs,isCancelled,seriesMasterId,responseStatus,isOrganizer"
 
 // timeZoneArg resolves a time_zone argument: an IANA name or the Windows
 // name get_mailbox_settings reports; default UTC.
@@ -162,7 +165,10 @@ func (e graphEvent) event(loc *time.Location) Event {
 	ev := Event{
 		ID: e.ID, Subject: e.Subject, Start: eventTime(e.Start, loc, e.IsAllDay), End: eventTime(e.End, loc, e.IsAllDay),
 		IsAllDay: e.IsAllDay, Location: e.Location.DisplayName, IsOnlineMeeting: e.IsOnlineMeeting,
-		ShowAs: e.ShowAs, IsCancelled: e.IsCancelled, SeriesID: e.SeriesMasterID,
+		ShowAs: e.ShowAs, MyResponse: e.ResponseStatus.Response, IsCancelled: e.IsCancelled, SeriesID: e.SeriesMasterID,
+	}
+	if e.IsOrganizer {
+		ev.MyResponse = "organizer"
 	}
 	if e.Organizer != nil {
 		ev.Organizer = e.Organizer.person()
@@ -203,9 +209,7 @@ func (r *ListEventsResult) Text() string {
 			list.WriteByte('\n')
 		}
 		fmt.Fprintf(&list, "%d. %s %s", i+1, times.span(e.Start, e.End, e.IsAllDay), orNone(e.Subject))
-		if e.IsCancelled {
-			list.WriteString(" [cancelled]")
-		}
+		list.WriteString(e.status())
 		if first, ok := shown[e.SeriesID]; ok && e.SeriesID != "" && e.sameDetails(first) {
 			list.WriteString(" (series as above)")
 		} else {
@@ -224,6 +228,33 @@ func (r *ListEventsResult) Text() string {
 		text += "\nMore: call again with cursor=" + r.NextCursor
 	}
 	return text
+}
+
+// showAsLabels name how an event shows the user's time when not busy.
+var showAsLabels = map[string]string{"free": "free", "tentative": "tentative", "oof": "oof", "workingElsewhere": "elsewhere"}
+
+// responseLabels name the user's answer to an invitation when not accepted.
+var responseLabels = map[string]string{"none": "not answered", "notResponded": "not answered", "declined": "declined", "tentativelyAccepted": "tentatively accepted"}
+
+// status is what a list line says of an event beyond its times: " [cancelled]",
+// or how it shows the user's time when not busy and the user's answer
+// when they were invited and have not accepted: " [oof]", " [tentative]
+// [not answered]".
+func (e Event) status() string {
+	if e.IsCancelled {
+		return " [cancelled]"
+	}
+	s := ""
+	if l := showAsLabels[e.ShowAs]; l != "" {
+		s += " [" + l + "]"
+	}
+	if l := responseLabels[e.MyResponse]; l != "" {
+		if e.MyResponse == "tentativelyAccepted" {
+			s = strings.TrimSuffix(s, " [tentative]") // "tentatively accepted" says it
+		}
+		s += " [" + l + "]"
+	}
+	return s
 }
 
 // where is " @ location", with "Teams" for an online meeting.

@@ -117,3 +117,62 @@ func TestListEventsTakesTheMailboxsWindowsZoneName(t *testing.T) {
 	_, err := time.Parse(time.RFC3339, res.Events[0].Start)
 	assert.NoError(t, err, "times carry an offset: %s", res.Events[0].Start)
 }
+
+func TestListEventsShowsAnEventsSpanFromInsideIt(t *testing.T) {
+	h := newHarness(t)
+	var res ListEventsResult
+	text := h.ok("list_events", map[string]any{"start": "2026-12-03", "end": "2026-12-03"}, &res)
+	require.NotEmpty(t, res.Events)
+	assert.Equal(t, "2026-12-02", res.Events[0].Start, "an event begun before the window is listed from its own start")
+	assert.Contains(t, text, "1. Wed 2 Dec 2026 – Thu 3 Dec all day Out of office – DevSummit San Francisco [oof]", "the whole span, not the first day")
+}
+
+func TestListEventsShowsShowAsAndTheUsersResponse(t *testing.T) {
+	h := newHarness(t)
+	var res ListEventsResult
+	text := h.ok("list_events", map[string]any{"start": "2026-11-23", "end": "2026-12-04"}, &res)
+	assert.Contains(t, h.lastGraph("/v1.0/me/calendarView").Query.Get("$select"), "responseStatus,isOrganizer")
+
+	line := func(subject string) string {
+		for l := range strings.SplitSeq(text, "\n") {
+			if strings.Contains(l, subject) {
+				return l
+			}
+		}
+		t.Fatalf("no line for %q in:\n%s", subject, text)
+		return ""
+	}
+	assert.Contains(t, line("Dentist"), "Dentist [oof] @", "out of office")
+	assert.Contains(t, line("DevSummit"), "DevSummit San Francisco [oof] @")
+	assert.Contains(t, line("Atlas launch readiness review"), "review [not answered] @", "invited, not yet answered")
+	assert.Contains(t, line("Fabrikam renewal"), "pricing call [tentatively accepted] @")
+	assert.Contains(t, line("Budget sync"), "Budget sync [cancelled] @", "cancelled says enough")
+	assert.NotContains(t, line("Q4 roadmap review"), "[", "busy and organized by the user: nothing to say")
+
+	mine := map[string]string{}
+	for _, e := range res.Events {
+		mine[e.Subject] = e.MyResponse
+	}
+	assert.Equal(t, "notResponded", mine["Atlas launch readiness review"])
+	assert.Equal(t, "organizer", mine["Q4 roadmap review"])
+	assert.Equal(t, "tentativelyAccepted", mine["Fabrikam renewal – pricing call"])
+}
+
+func TestEventStatusLabels(t *testing.T) {
+	for _, c := range []struct {
+		showAs, response, want string
+	}{
+		{"busy", "organizer", ""},
+		{"busy", "accepted", ""},
+		{"free", "organizer", " [free]"},
+		{"workingElsewhere", "accepted", " [elsewhere]"},
+		{"tentative", "none", " [tentative] [not answered]"},
+		{"tentative", "tentativelyAccepted", " [tentatively accepted]"},
+		{"free", "declined", " [free] [declined]"},
+		{"oof", "organizer", " [oof]"},
+		{"unknown", "", ""},
+	} {
+		assert.Equal(t, c.want, Event{ShowAs: c.showAs, MyResponse: c.response}.status(), "%s/%s", c.showAs, c.response)
+	}
+	assert.Equal(t, " [cancelled]", Event{ShowAs: "free", MyResponse: "none", IsCancelled: true}.status())
+}

@@ -46,13 +46,11 @@ type graphEventDetail struct {
 		ContentType string `json:"contentType"`
 		Content     string `json:"content"`
 	} `json:"body"`
-	Attendees      []graphAttendee           `json:"attendees"`
-	ResponseStatus struct{ Response string } `json:"responseStatus"`
-	IsOrganizer    bool                      `json:"isOrganizer"`
-	Recurrence     *graphRecurrence          `json:"recurrence"`
+	Attendees  []graphAttendee  `json:"attendees"`
+	Recurrence *graphRecurrence `json:"recurrence"`
 }
 
-const eventDetailFields = eventFields + ",body,attendees,responseStatus,isOrganizer,recurrence"
+const eventDetailFields = eventFields + ",body,attendees,recurrence"
 
 type Attendee struct {
 	Name     string `json:"name,omitempty"`
@@ -82,12 +80,10 @@ type EventDetail struct {
 const maxAttendees = 40
 
 func (e graphEventDetail) detail(loc *time.Location, zone string) EventDetail {
+	ev := e.event(loc)
 	d := EventDetail{
-		Event: e.event(loc), TimeZone: zone, MyResponse: e.ResponseStatus.Response, Attendees: []Attendee{},
+		Event: ev, TimeZone: zone, MyResponse: ev.MyResponse, Attendees: []Attendee{},
 		Recurrence: e.Recurrence.summary(), AttendeeCount: len(e.Attendees),
-	}
-	if e.IsOrganizer {
-		d.MyResponse = "organizer"
 	}
 	for i, a := range e.Attendees {
 		if len(e.Attendees) > maxAttendees {
