@@ -30,6 +30,7 @@ type AutomaticReplies struct {
 
 type MailboxSettingsResult struct {
 	TimeZone         string           `json:"time_zone"`
+	TimeZoneIANA     string           `json:"time_zone_iana,omitempty"`
 	WorkingHours     string           `json:"working_hours"`
 	AutomaticReplies AutomaticReplies `json:"automatic_replies"`
 	Language         string           `json:"language"`
@@ -88,8 +89,10 @@ var getMailboxSettings = define("get_mailbox_settings",
 			return nil, err
 		}
 		w := g.WorkingHours
+		iana, _ := ianaZone(g.TimeZone)
 		return &MailboxSettingsResult{
 			TimeZone:         g.TimeZone,
+			TimeZoneIANA:     iana,
 			WorkingHours:     w.String(),
 			AutomaticReplies: g.AutomaticRepliesSetting.result(),
 			Language:         strings.Trim(g.Language.DisplayName+", "+g.Language.Locale, ", "),
@@ -143,8 +146,15 @@ func htmlOf(text *string) *string {
 }
 
 func (r *MailboxSettingsResult) Text() string {
+	zone := r.TimeZone
+	switch {
+	case r.TimeZoneIANA == "":
+		zone += " (a Windows name with no IANA zone known here)"
+	case r.TimeZoneIANA != r.TimeZone:
+		zone += " (IANA " + r.TimeZoneIANA + ")"
+	}
 	return fmt.Sprintf("Time zone: %s\nWorking hours: %s\nAutomatic replies: %s\nLanguage: %s; date format %s, time format %s",
-		r.TimeZone, r.WorkingHours, r.AutomaticReplies.describe(), r.Language, r.DateFormat, r.TimeFormat)
+		zone, r.WorkingHours, r.AutomaticReplies.describe(), r.Language, r.DateFormat, r.TimeFormat)
 }
 
 // describe says when replies go out and what they say.

@@ -2,6 +2,7 @@ package tools
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -13,6 +14,7 @@ func TestGetMailboxSettings(t *testing.T) {
 	text := h.ok("get_mailbox_settings", nil, &s)
 	assert.Equal(t, MailboxSettingsResult{
 		TimeZone:     "GMT Standard Time",
+		TimeZoneIANA: "Europe/London",
 		WorkingHours: "monday, tuesday, wednesday, thursday, friday 09:00–17:30 (GMT Standard Time)",
 		AutomaticReplies: AutomaticReplies{
 			Status: "disabled", ExternalAudience: "contactsOnly",
@@ -21,10 +23,41 @@ func TestGetMailboxSettings(t *testing.T) {
 		},
 		Language: "English (United Kingdom), en-GB", DateFormat: "dd/MM/yyyy", TimeFormat: "HH:mm",
 	}, s)
-	assert.Contains(t, text, "Time zone: GMT Standard Time\nWorking hours: monday, tuesday, wednesday, thursday, friday 09:00–17:30 (GMT Standard Time)\n")
+	assert.Contains(t, text, "Time zone: GMT Standard Time (IANA Europe/London)\nWorking hours: monday, tuesday, wednesday, thursday, friday 09:00–17:30 (GMT Standard Time)\n")
 	assert.Contains(t, unmarked(text), `Automatic replies: disabled, internal message: ⟦data M⟧Hi, I'm on leave and back on Monday.`)
 	assert.Contains(t, unmarked(text), "; external message (to senders in the user's contacts only): ⟦data M⟧Thank you")
 	assert.Equal(t, "timeZone,workingHours,automaticRepliesSetting,language,dateFormat,timeFormat", h.lastGraph("/v1.0/me/mailboxSettings").Query.Get("$select"))
+}
+
+func TestMailboxTimeZoneNamesItsIANAZone(t *testing.T) {
+	for name, want := range map[string]string{
+		"GMT Standard Time":             "Europe/London",
+		"W. Europe Standard Time":       "Europe/Berlin",
+		"eastern standard time":         "America/New_York",
+		"India Standard Time":           "Asia/Kolkata",
+		"FLE Standard Time":             "Europe/Kyiv",
+		"Tokyo Standard Time":           "Asia/Tokyo",
+		"AUS Eastern Standard Time":     "Australia/Sydney",
+		"Russia Time Zone 11":           "Asia/Kamchatka",
+		"Europe/Paris":                  "Europe/Paris",
+		"UTC":                           "UTC",
+		"Nowhere Standard Time":         "",
+		"Europe/Atlantis":               "",
+		"Chatham Islands Standard Time": "Pacific/Chatham",
+	} {
+		got, ok := ianaZone(name)
+		assert.Equal(t, want, got, name)
+		assert.Equal(t, want != "", ok, name)
+	}
+	for windows, iana := range windowsZones {
+		_, err := time.LoadLocation(iana)
+		assert.NoError(t, err, "%s → %s", windows, iana)
+	}
+
+	text := (&MailboxSettingsResult{TimeZone: "Nowhere Standard Time"}).Text()
+	assert.Contains(t, text, "Time zone: Nowhere Standard Time (a Windows name with no IANA zone known here)\n", "an unknown name is said to be one")
+	text = (&MailboxSettingsResult{TimeZone: "Europe/Paris", TimeZoneIANA: "Europe/Paris"}).Text()
+	assert.Contains(t, text, "Time zone: Europe/Paris\n", "an IANA name is not repeated")
 }
 
 func TestSetAutomaticRepliesForAWindow(t *testing.T) {

@@ -23,8 +23,23 @@ func location(name string) (*time.Location, bool) {
 	return nil, false
 }
 
+// ianaZone is the IANA name of a zone Outlook names: the name itself when
+// it is one, else the zone windowsZones maps a Windows name to; false
+// when the name is neither.
+func ianaZone(name string) (string, bool) {
+	if strings.Contains(name, "/") || strings.EqualFold(name, "UTC") {
+		if _, err := time.LoadLocation(name); err == nil {
+			return name, true
+		}
+	}
+	iana, ok := windowsZones[strings.ToLower(strings.TrimSpace(name))]
+	return iana, ok
+}
+
 // windowsZones maps Windows time zone names (lower case) to the IANA zone
-// of their main territory, after CLDR's windowsZones table.
+// of their main territory (CLDR's windowsZones table, territory 001),
+// under the zone's current IANA name where CLDR keeps an older alias
+// (Asia/Kolkata for Asia/Calcutta, Europe/Kyiv for Europe/Kiev).
 var windowsZones = map[string]string{
 	"dateline standard time":          "Etc/GMT+12",
 	"utc-11":                          "Etc/GMT+11",
@@ -42,7 +57,7 @@ var windowsZones = map[string]string{
 	"sa pacific standard time":        "America/Bogota",
 	"eastern standard time (mexico)":  "America/Cancun",
 	"eastern standard time":           "America/New_York",
-	"us eastern standard time":        "America/Indianapolis",
+	"us eastern standard time":        "America/Indiana/Indianapolis",
 	"venezuela standard time":         "America/Caracas",
 	"atlantic standard time":          "America/Halifax",
 	"sa western standard time":        "America/La_Paz",
@@ -50,9 +65,9 @@ var windowsZones = map[string]string{
 	"pacific sa standard time":        "America/Santiago",
 	"newfoundland standard time":      "America/St_Johns",
 	"e. south america standard time":  "America/Sao_Paulo",
-	"argentina standard time":         "America/Buenos_Aires",
+	"argentina standard time":         "America/Argentina/Buenos_Aires",
 	"sa eastern standard time":        "America/Cayenne",
-	"greenland standard time":         "America/Godthab",
+	"greenland standard time":         "America/Nuuk",
 	"montevideo standard time":        "America/Montevideo",
 	"utc-02":                          "Etc/GMT+2",
 	"azores standard time":            "Atlantic/Azores",
@@ -72,7 +87,7 @@ var windowsZones = map[string]string{
 	"egypt standard time":             "Africa/Cairo",
 	"e. europe standard time":         "Europe/Chisinau",
 	"south africa standard time":      "Africa/Johannesburg",
-	"fle standard time":               "Europe/Kiev",
+	"fle standard time":               "Europe/Kyiv",
 	"israel standard time":            "Asia/Jerusalem",
 	"jordan standard time":            "Asia/Amman",
 	"arabic standard time":            "Asia/Baghdad",
@@ -87,12 +102,12 @@ var windowsZones = map[string]string{
 	"afghanistan standard time":       "Asia/Kabul",
 	"west asia standard time":         "Asia/Tashkent",
 	"pakistan standard time":          "Asia/Karachi",
-	"india standard time":             "Asia/Calcutta",
+	"india standard time":             "Asia/Kolkata",
 	"sri lanka standard time":         "Asia/Colombo",
-	"nepal standard time":             "Asia/Katmandu",
+	"nepal standard time":             "Asia/Kathmandu",
 	"central asia standard time":      "Asia/Almaty",
 	"bangladesh standard time":        "Asia/Dhaka",
-	"myanmar standard time":           "Asia/Rangoon",
+	"myanmar standard time":           "Asia/Yangon",
 	"se asia standard time":           "Asia/Bangkok",
 	"n. central asia standard time":   "Asia/Novosibirsk",
 	"china standard time":             "Asia/Shanghai",
@@ -111,4 +126,59 @@ var windowsZones = map[string]string{
 	"fiji standard time":              "Pacific/Fiji",
 	"tonga standard time":             "Pacific/Tongatapu",
 	"samoa standard time":             "Pacific/Apia",
+	"utc-09":                          "Etc/GMT+9",
+	"utc-08":                          "Etc/GMT+8",
+	"aleutian standard time":          "America/Adak",
+	"marquesas standard time":         "Pacific/Marquesas",
+	"yukon standard time":             "America/Whitehorse",
+	"easter island standard time":     "Pacific/Easter",
+	"haiti standard time":             "America/Port-au-Prince",
+	"cuba standard time":              "America/Havana",
+	"turks and caicos standard time":  "America/Grand_Turk",
+	"paraguay standard time":          "America/Asuncion",
+	"tocantins standard time":         "America/Araguaina",
+	"magallanes standard time":        "America/Punta_Arenas",
+	"saint pierre standard time":      "America/Miquelon",
+	"bahia standard time":             "America/Bahia",
+	"sao tome standard time":          "Africa/Sao_Tome",
+	"syria standard time":             "Asia/Damascus",
+	"west bank standard time":         "Asia/Hebron",
+	"kaliningrad standard time":       "Europe/Kaliningrad",
+	"sudan standard time":             "Africa/Khartoum",
+	"south sudan standard time":       "Africa/Juba",
+	"libya standard time":             "Africa/Tripoli",
+	"namibia standard time":           "Africa/Windhoek",
+	"belarus standard time":           "Europe/Minsk",
+	"volgograd standard time":         "Europe/Volgograd",
+	"astrakhan standard time":         "Europe/Astrakhan",
+	"russia time zone 3":              "Europe/Samara",
+	"saratov standard time":           "Europe/Saratov",
+	"mauritius standard time":         "Indian/Mauritius",
+	"caucasus standard time":          "Asia/Yerevan",
+	"ekaterinburg standard time":      "Asia/Yekaterinburg",
+	"qyzylorda standard time":         "Asia/Qyzylorda",
+	"omsk standard time":              "Asia/Omsk",
+	"altai standard time":             "Asia/Barnaul",
+	"tomsk standard time":             "Asia/Tomsk",
+	"north asia standard time":        "Asia/Krasnoyarsk",
+	"w. mongolia standard time":       "Asia/Hovd",
+	"north asia east standard time":   "Asia/Irkutsk",
+	"ulaanbaatar standard time":       "Asia/Ulaanbaatar",
+	"aus central w. standard time":    "Australia/Eucla",
+	"transbaikal standard time":       "Asia/Chita",
+	"yakutsk standard time":           "Asia/Yakutsk",
+	"north korea standard time":       "Asia/Pyongyang",
+	"vladivostok standard time":       "Asia/Vladivostok",
+	"lord howe standard time":         "Australia/Lord_Howe",
+	"bougainville standard time":      "Pacific/Bougainville",
+	"russia time zone 10":             "Asia/Srednekolymsk",
+	"magadan standard time":           "Asia/Magadan",
+	"norfolk standard time":           "Pacific/Norfolk",
+	"sakhalin standard time":          "Asia/Sakhalin",
+	"central pacific standard time":   "Pacific/Guadalcanal",
+	"russia time zone 11":             "Asia/Kamchatka",
+	"utc+12":                          "Etc/GMT-12",
+	"chatham islands standard time":   "Pacific/Chatham",
+	"utc+13":                          "Etc/GMT-13",
+	"line islands standard time":      "Pacific/Kiritimati",
 }
