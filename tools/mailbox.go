@@ -195,9 +195,30 @@ type SetAutomaticRepliesArgs struct {
 	ExternalMessage *string `max:"100000" json:"external_message,omitempty" jsonschema_description:"Plain text, to outside senders. Omitted: unchanged."`
 	Start           string  `json:"start,omitempty" jsonschema_description:"scheduled: RFC 3339, or date/time in the mailbox time zone."`
 	End             string  `json:"end,omitempty" jsonschema_description:"scheduled; a date alone: to the end of that day."`
+	// ExternalAudience is who outside the organisation gets external_message.
+	ExternalAudience string `json:"external_audience,omitempty" jsonschema:"enum=none,enum=contacts_only,enum=all" jsonschema_description:"Outside senders who get external_message. Omitted: unchanged."`
 }
 
 var replyStatuses = []string{"disabled", "alwaysEnabled", "scheduled"}
+
+// externalAudiences maps external_audience to Graph's externalAudience.
+var externalAudiences = map[string]string{"none": "none", "contacts_only": "contactsOnly", "all": "all"}
+
+// externalAudience reads external_audience ("" leaves it unchanged); Graph's
+// own spelling (contactsOnly) is taken too.
+func externalAudience(arg string) (string, error) {
+	if arg == "" {
+		return "", nil
+	}
+	v := strings.ToLower(strings.TrimSpace(arg))
+	if v == "contactsonly" {
+		v = "contacts_only"
+	}
+	if g, ok := externalAudiences[v]; ok {
+		return g, nil
+	}
+	return "", argError("external_audience", "must be none, contacts_only or all, not %q", arg)
+}
 
 var setAutomaticReplies = define("set_automatic_replies",
 	"Turn the user's automatic replies (out of office) off, on, or on from start to end (scheduled), and set their messages. Returns the settings in effect.",
@@ -208,7 +229,12 @@ var setAutomaticReplies = define("set_automatic_replies",
 		if i < 0 {
 			return nil, argError("status", "must be disabled, alwaysEnabled or scheduled, not %q", in.Status)
 		}
-		patch := graphAutoReplies{Status: replyStatuses[i], InternalReplyMessage: htmlOf(in.InternalMessage), ExternalReplyMessage: htmlOf(in.ExternalMessage)}
+		audience, err := externalAudience(in.ExternalAudience)
+		if err != nil {
+			return nil, err
+		}
+		patch := graphAutoReplies{Status: replyStatuses[i], ExternalAudience: audience,
+			InternalReplyMessage: htmlOf(in.InternalMessage), ExternalReplyMessage: htmlOf(in.ExternalMessage)}
 		window, err := replyWindow(patch.Status, in.Start, in.End)
 		if err != nil {
 			return nil, err

@@ -113,6 +113,29 @@ func TestSetAutomaticRepliesOnAndOff(t *testing.T) {
 	assert.Equal(t, `Automatic replies now disabled, internal message: ⟦data M⟧Parental leave until March.⟦end M⟧; external message (to senders in the user's contacts only): (none).`, unmarked(text))
 }
 
+func TestSetAutomaticRepliesSetsTheExternalAudience(t *testing.T) {
+	h := newHarness(t)
+	for _, c := range []struct{ arg, graph, says string }{
+		{"all", "all", "; external message (to all external senders): "},
+		{"none", "none", "; external senders get no reply (external audience: none)"},
+		{"contacts_only", "contactsOnly", "; external message (to senders in the user's contacts only): "},
+		{"contactsOnly", "contactsOnly", "; external message (to senders in the user's contacts only): "},
+	} {
+		var r AutomaticReplies
+		text := h.ok("set_automatic_replies", map[string]any{"status": "alwaysEnabled", "external_audience": c.arg}, &r)
+		assert.JSONEq(t, `{"automaticRepliesSetting":{"status":"alwaysEnabled","externalAudience":"`+c.graph+`"}}`, string(h.lastGraph("/v1.0/me/mailboxSettings").Body))
+		assert.Equal(t, c.graph, r.ExternalAudience, c.arg)
+		assert.Contains(t, text, c.says, c.arg)
+
+		var s MailboxSettingsResult
+		text = h.ok("get_mailbox_settings", nil, &s)
+		assert.Equal(t, c.graph, s.AutomaticReplies.ExternalAudience, "%s: stored", c.arg)
+		assert.Contains(t, text, c.says, c.arg)
+	}
+	h.ok("set_automatic_replies", map[string]any{"status": "disabled"}, nil)
+	assert.NotContains(t, string(h.lastGraph("/v1.0/me/mailboxSettings").Body), "externalAudience", "omitted: unchanged")
+}
+
 func TestSetAutomaticRepliesRejectsBadInput(t *testing.T) {
 	h := newHarness(t)
 	for _, tc := range []struct {
@@ -129,6 +152,8 @@ func TestSetAutomaticRepliesRejectsBadInput(t *testing.T) {
 		{map[string]any{"status": "scheduled", "start": "next monday", "end": "2027-01-04"}, `"start": "next monday" is not a date`},
 		{map[string]any{"status": "alwaysEnabled", "start": "2026-12-21"}, `"start": applies only when status is scheduled`},
 		{map[string]any{"status": "disabled", "end": "2026-12-21"}, `"end": applies only when status is scheduled`},
+		{map[string]any{"status": "alwaysEnabled", "external_audience": "everyone"}, `"external_audience": must be none, contacts_only or all, not "everyone"`},
+		{map[string]any{"status": "alwaysEnabled", "external_audience": " "}, `"external_audience": must be none, contacts_only or all`},
 	} {
 		assert.Contains(t, h.fails("set_automatic_replies", tc.args), tc.want, "%v", tc.args)
 	}
