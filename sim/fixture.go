@@ -169,8 +169,9 @@ type rawPerson struct {
 	OfficeLocation    string   `json:"officeLocation"`
 	UserPrincipalName string   `json:"userPrincipalName"`
 	EmailAddresses    []string `json:"emailAddresses"`
-	Phone             string   `json:"phone"`
-	Subclass          string   `json:"subclass"` // OrganizationUser (default), PersonalContact, ImplicitContact
+	Phone             string   `json:"phone"`       // business
+	MobilePhone       string   `json:"mobilePhone"` // mobile
+	Subclass          string   `json:"subclass"`    // OrganizationUser (default), PersonalContact, ImplicitContact
 }
 
 // mailbox is the simulated store.

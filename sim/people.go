@@ -366,6 +366,9 @@ func personJSON(p *person) map[string]any {
 	if p.Phone != "" {
 		phones = append(phones, map[string]any{"type": "business", "number": p.Phone})
 	}
+	if p.MobilePhone != "" {
+		phones = append(phones, map[string]any{"type": "mobile", "number": p.MobilePhone})
+	}
 	return map[string]any{
 		"id":                   p.ID,
 		"displayName":          p.DisplayName,

@@ -30,6 +30,11 @@ type Contact struct {
 	Source   string `json:"source" jsonschema:"enum=contacts,enum=people,enum=directory"`
 	Company  string `json:"company,omitempty"`
 	JobTitle string `json:"job_title,omitempty"`
+	// Office and Phones come from every source that has them: a
+	// colleague found only in the directory or people results has them
+	// too.
+	Office string   `json:"office,omitempty"`
+	Phones []string `json:"phones,omitempty"`
 }
 
 type FindContactsResult struct {
@@ -53,16 +58,16 @@ var contactSources = []contactSource{
 		if simpleAddress.MatchString(q) {
 			filter = "emailAddresses/any(a:a/address eq " + odataString(q) + ")"
 		}
-		return "/me/contacts", url.Values{"$filter": {filter}, "$select": {"id,displayName,emailAddresses,companyName,jobTitle"}}, nil
+		return "/me/contacts", url.Values{"$filter": {filter}, "$select": {"id,displayName,emailAddresses,companyName,jobTitle,officeLocation,businessPhones,mobilePhone"}}, nil
 	}},
 	{"people", []string{"People.Read", "People.Read.All"}, false, func(q string) (string, url.Values, http.Header) {
-		return "/me/people", url.Values{"$search": {`"` + plainTerm(q) + `"`}, "$select": {"displayName,scoredEmailAddresses,companyName,jobTitle"}}, nil
+		return "/me/people", url.Values{"$search": {`"` + plainTerm(q) + `"`}, "$select": {"displayName,scoredEmailAddresses,companyName,jobTitle,officeLocation,phones"}}, nil
 	}},
 	{"directory", []string{"User.ReadBasic.All", "User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"}, false, func(q string) (string, url.Values, http.Header) {
 		term := plainTerm(q)
 		return "/users", url.Values{
 			"$search": {fmt.Sprintf(`"displayName:%[1]s" OR "mail:%[1]s"`, term)},
-			"$select": {"displayName,mail,userPrincipalName,jobTitle"},
+			"$select": {"displayName,mail,userPrincipalName,jobTitle,officeLocation,businessPhones,mobilePhone"},
 		}, http.Header{"ConsistencyLevel": {"eventual"}} // directory search needs it
 	}},
 }
@@ -89,6 +94,33 @@ type graphPerson struct {
 	UserPrincipalName    string       `json:"userPrincipalName"`
 	CompanyName          string       `json:"companyName"`
 	JobTitle             string       `json:"jobTitle"`
+	OfficeLocation       string       `json:"officeLocation"`
+	BusinessPhones       []string     `json:"businessPhones"` // contacts, directory
+	MobilePhone          string       `json:"mobilePhone"`    // contacts, directory
+	Phones               []struct {   // people
+		Type   string `json:"type"`
+		Number string `json:"number"`
+	} `json:"phones"`
+}
+
+// phones are a person's numbers as "number (kind)", business first.
+func (p graphPerson) phones() []string {
+	var out []string
+	labeled(&out, "business", p.BusinessPhones...)
+	labeled(&out, "mobile", p.MobilePhone)
+	for _, ph := range p.Phones {
+		labeled(&out, cmp.Or(ph.Type, "other"), ph.Number)
+	}
+	return out
+}
+
+// labeled appends each non-blank value as "value (kind)".
+func labeled(into *[]string, kind string, values ...string) {
+	for _, v := range values {
+		if v = strings.TrimSpace(v); v != "" {
+			*into = append(*into, v+" ("+kind+")")
+		}
+	}
 }
 
 // search asks one source, one Contact per email address found.
@@ -110,14 +142,15 @@ func (src contactSource) search(ctx context.Context, c *Call, q string, limit in
 			id = p.ID
 		}
 		for _, a := range addresses {
-			out = append(out, Contact{ID: id, Name: p.DisplayName, Email: a.Address, Company: p.CompanyName, JobTitle: p.JobTitle})
+			out = append(out, Contact{ID: id, Name: p.DisplayName, Email: a.Address, Company: p.CompanyName, JobTitle: p.JobTitle,
+				Office: strings.TrimSpace(p.OfficeLocation), Phones: p.phones()})
 		}
 	}
 	return out, nil
 }
 
 var findContacts = define("find_contacts",
-	"Find people by name or email address to get their address: searches the user's contacts, the people they work with, and the organisation's directory (each when permitted). Returns name, email, source, company and job title; personal contacts also an id for get_contact.",
+	"Find people by name or email address: searches the user's contacts, the people they work with, and the organisation's directory (each when permitted). Returns name, email, source, job, company, office, phones; personal contacts also an id for get_contact.",
 	anySourceScope(),
 	Hints{ReadOnly: true, Idempotent: true, OpenWorld: true},
 	func(ctx context.Context, c *Call, in FindContactsArgs) (*FindContactsResult, error) {
@@ -146,7 +179,7 @@ var findContacts = define("find_contacts",
 		wg.Wait()
 		attempted, failed := 0, 0
 		var firstErr error
-		seen := map[string]bool{}
+		seen := map[string]int{} // address → index in out.Contacts
 		for i, src := range contactSources {
 			if !c.Granted.HasAny(src.scopes...) {
 				continue
@@ -160,10 +193,14 @@ var findContacts = define("find_contacts",
 			}
 			for _, ct := range found[i] {
 				key := strings.ToLower(ct.Email)
-				if key == "" || seen[key] || len(out.Contacts) >= limit {
+				if at, ok := seen[key]; ok {
+					out.Contacts[at].fillFrom(ct)
 					continue
 				}
-				seen[key] = true
+				if key == "" || len(out.Contacts) >= limit {
+					continue
+				}
+				seen[key] = len(out.Contacts)
 				ct.Source = src.name
 				out.Contacts = append(out.Contacts, ct)
 			}
@@ -174,6 +211,18 @@ var findContacts = define("find_contacts",
 		}
 		return out, nil
 	})
+
+// fillFrom completes what the first source found of a person with what a
+// later one knows: a contact saved with an address only gets the
+// directory's title, office and phones.
+func (ct *Contact) fillFrom(later Contact) {
+	ct.Company = cmp.Or(ct.Company, later.Company)
+	ct.JobTitle = cmp.Or(ct.JobTitle, later.JobTitle)
+	ct.Office = cmp.Or(ct.Office, later.Office)
+	if len(ct.Phones) == 0 {
+		ct.Phones = later.Phones
+	}
+}
 
 func sourceFailure(err error) string {
 	e, ok := nango.AsError(err)
@@ -205,18 +254,25 @@ func (r *FindContactsResult) Text() string {
 		if i > 0 {
 			b.WriteByte('\n')
 		}
+		if i > 0 && ct.ID != "" && r.Contacts[i-1].ID == ct.ID {
+			// Another address of the contact above: its details once.
+			fmt.Fprintf(&b, "%s <%s> (%s, as above) id: as above", ct.Name, ct.Email, ct.Source)
+			continue
+		}
 		fmt.Fprintf(&b, "%s <%s> (%s", ct.Name, ct.Email, ct.Source)
 		for _, extra := range []string{ct.JobTitle, ct.Company} {
 			if extra != "" {
 				b.WriteString(", " + extra)
 			}
 		}
+		if ct.Office != "" {
+			b.WriteString("; office " + ct.Office)
+		}
+		if len(ct.Phones) > 0 {
+			b.WriteString("; " + strings.Join(ct.Phones, ", "))
+		}
 		b.WriteString(")")
-		switch {
-		case ct.ID == "":
-		case i > 0 && r.Contacts[i-1].ID == ct.ID:
-			b.WriteString(" id: as above")
-		default:
+		if ct.ID != "" {
 			b.WriteString(" id: " + ct.ID)
 		}
 	}
@@ -299,13 +355,6 @@ func (g *graphContact) result() *ContactResult {
 		out.Emails = append(out.Emails, Person{Name: e.Name, Address: e.Address}.String())
 	}
 	// Phones and addresses read "value (kind)".
-	labeled := func(into *[]string, kind string, values ...string) {
-		for _, v := range values {
-			if v = strings.TrimSpace(v); v != "" {
-				*into = append(*into, v+" ("+kind+")")
-			}
-		}
-	}
 	labeled(&out.Phones, "business", g.BusinessPhones...)
 	labeled(&out.Phones, "mobile", g.MobilePhone)
 	labeled(&out.Phones, "home", g.HomePhones...)

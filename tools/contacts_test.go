@@ -101,11 +101,44 @@ func TestFindContactsGivesIDsOfPersonalContactsOnly(t *testing.T) {
 	for _, c := range res.Contacts {
 		assert.Equal(t, c.Source == "contacts", c.ID != "", "%+v", c)
 	}
-	assert.Regexp(t, `Rosa Alvarez <rosa.alvarez@margiestravel.com> \(contacts, Corporate Travel Agent, Margie's Travel\) id: c[0-9a-z]{9}\n`, text)
-	assert.Equal(t, "id,displayName,emailAddresses,companyName,jobTitle", h.lastGraph("/v1.0/me/contacts").Query.Get("$select"))
+	assert.Regexp(t, `Rosa Alvarez <rosa.alvarez@margiestravel.com> \(contacts, Corporate Travel Agent, Margie's Travel; \+44 20 7946 0186 \(business\)\) id: c[0-9a-z]{9}\n`, text)
+	assert.Equal(t, "id,displayName,emailAddresses,companyName,jobTitle,officeLocation,businessPhones,mobilePhone", h.lastGraph("/v1.0/me/contacts").Query.Get("$select"))
 
 	text = h.ok("find_contacts", map[string]any{"query": "petrova"}, nil)
-	assert.Contains(t, text, "<e.petrova@fabrikam.de> (contacts, Head of Platform Engineering, Fabrikam, Inc.) id: as above", "a second address of the same contact does not repeat its id")
+	assert.Contains(t, text, "<e.petrova@fabrikam.de> (contacts, as above) id: as above", "a second address of the same contact repeats neither its details nor its id")
+}
+
+func TestFindContactsGivesPhonesAndOfficeFromEverySource(t *testing.T) {
+	h := newHarness(t)
+	var res FindContactsResult
+	text := h.ok("find_contacts", map[string]any{"query": "ravi"}, &res)
+	require.Len(t, res.Contacts, 1)
+	ravi := res.Contacts[0]
+	assert.Equal(t, "directory", ravi.Source, "found only in the directory")
+	assert.Equal(t, "London G/011", ravi.Office)
+	assert.Equal(t, []string{"+44 20 7946 0166 (business)"}, ravi.Phones)
+	assert.Contains(t, text, "; office London G/011; +44 20 7946 0166 (business))")
+	assert.Equal(t, "displayName,mail,userPrincipalName,jobTitle,officeLocation,businessPhones,mobilePhone", h.lastGraph("/v1.0/users").Query.Get("$select"))
+	assert.Equal(t, "displayName,scoredEmailAddresses,companyName,jobTitle,officeLocation,phones", h.lastGraph("/v1.0/me/people").Query.Get("$select"))
+
+	lukas := []string{"+49 30 5550 1207 (business)", "+49 151 5550 1207 (mobile)"}
+	h.ok("find_contacts", map[string]any{"query": "lukas"}, &res)
+	require.Len(t, res.Contacts, 1)
+	assert.Equal(t, Contact{Name: "Lukas Becker", Email: "lukas.becker@contoso.com", Source: "people", Company: "Contoso Ltd.",
+		JobTitle: "Senior Software Engineer", Office: "Berlin 3.21", Phones: lukas}, res.Contacts[0], "the people source's phones, with their kinds")
+
+	dir := newHarness(t, withScopes("User.Read", "User.ReadBasic.All"))
+	dir.ok("find_contacts", map[string]any{"query": "lukas"}, &res)
+	require.Len(t, res.Contacts, 1)
+	assert.Equal(t, "directory", res.Contacts[0].Source)
+	assert.Equal(t, "Berlin 3.21", res.Contacts[0].Office)
+	assert.Equal(t, lukas, res.Contacts[0].Phones)
+
+	h.ok("find_contacts", map[string]any{"query": "kenji"}, &res)
+	require.Len(t, res.Contacts, 1)
+	assert.Equal(t, "contacts", res.Contacts[0].Source)
+	assert.Equal(t, "London 2/410", res.Contacts[0].Office, "a personal contact without an office gets the one the people results know")
+	assert.Equal(t, []string{"+44 20 7946 0124 (business)"}, res.Contacts[0].Phones)
 }
 
 func TestGetContact(t *testing.T) {

@@ -196,7 +196,7 @@ type SetAutomaticRepliesArgs struct {
 	Start           string  `json:"start,omitempty" jsonschema_description:"scheduled: RFC 3339, or date/time in the mailbox time zone."`
 	End             string  `json:"end,omitempty" jsonschema_description:"scheduled; a date alone: to the end of that day."`
 	// ExternalAudience is who outside the organisation gets external_message.
-	ExternalAudience string `json:"external_audience,omitempty" jsonschema:"enum=none,enum=contacts_only,enum=all" jsonschema_description:"Outside senders who get external_message. Omitted: unchanged."`
+	ExternalAudience string `json:"external_audience,omitempty" jsonschema:"enum=none,enum=contacts_only,enum=all" jsonschema_description:"Who outside gets external_message. Omitted: unchanged."`
 }
 
 var replyStatuses = []string{"disabled", "alwaysEnabled", "scheduled"}
