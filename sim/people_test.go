@@ -60,3 +60,20 @@ func TestContactDetails(t *testing.T) {
 	assert.Equal(t, map[string]any{"street": "Friedrichstraße 68", "city": "Berlin", "postalCode": "10117", "countryOrRegion": "Germany"}, c["businessAddress"])
 	assert.Equal(t, map[string]any{}, c["homeAddress"])
 }
+
+func TestPeopleAndDirectoryUsersCarryPhonesAndOffice(t *testing.T) {
+	s := newSim(t)
+	people := get(s, "/v1.0/me/people"+q("$search", `"lukas"`, "$select", "displayName,officeLocation,phones")).values(t)
+	require.Len(t, people, 1)
+	assert.Equal(t, "Berlin 3.21", people[0]["officeLocation"])
+	assert.Equal(t, []any{
+		map[string]any{"type": "business", "number": "+49 30 5550 1207"},
+		map[string]any{"type": "mobile", "number": "+49 151 5550 1207"},
+	}, people[0]["phones"])
+
+	users := get(s, "/v1.0/users"+q("$search", `"displayName:lukas"`, "$select", "displayName,officeLocation,businessPhones,mobilePhone"), "Nango-Proxy-ConsistencyLevel", "eventual").values(t)
+	require.Len(t, users, 1)
+	assert.Equal(t, "Berlin 3.21", users[0]["officeLocation"])
+	assert.Equal(t, []any{"+49 30 5550 1207"}, users[0]["businessPhones"])
+	assert.Equal(t, "+49 151 5550 1207", users[0]["mobilePhone"])
+}
