@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"time"
+
 	"encoding/json"
 	"net/http/httptest"
 	"strings"
@@ -246,4 +248,19 @@ func TestSendingNeedsMailSendAndDraftsMailReadWrite(t *testing.T) {
 		assert.Equal(t, 403, proxy(s, "POST", path, `{}`).status, path)
 	}
 	assert.Equal(t, 403, proxy(s, "PATCH", "/v1.0/me/messages/"+id, `{"isRead":true}`).status)
+}
+
+func TestAFlagCarriesItsDueDay(t *testing.T) {
+	s := newSim(t)
+	m := s.messageBySubject(t, "Q1 headcount ask – due Friday")
+	day := map[string]any{"dateTime": graphDateTime(m.flagDue), "timeZone": "UTC"}
+	assert.Equal(t, map[string]any{"flagStatus": "flagged", "startDateTime": day, "dueDateTime": day}, get(s, "/v1.0/me/messages/"+m.id+"?$select=flag").json(t)["flag"])
+	assert.Equal(t, time.Friday, m.flagDue.Weekday())
+
+	r := proxy(s, "PATCH", "/v1.0/me/messages/"+m.id, `{"flag":{"flagStatus":"flagged","dueDateTime":{"dateTime":"2026-12-04T00:00:00","timeZone":"UTC"}}}`)
+	require.Equal(t, 200, r.status, string(r.body))
+	assert.Equal(t, "2026-12-04T00:00:00.0000000", r.json(t)["flag"].(map[string]any)["dueDateTime"].(map[string]any)["dateTime"])
+	r = proxy(s, "PATCH", "/v1.0/me/messages/"+m.id, `{"flag":{"flagStatus":"notFlagged"}}`)
+	assert.Equal(t, map[string]any{"flagStatus": "notFlagged"}, r.json(t)["flag"], "no due day without a flag")
+	assert.Equal(t, "RequestBodyRead", proxy(s, "PATCH", "/v1.0/me/messages/"+m.id, `{"flag":{"flagStatus":"flagged","dueDateTime":{"dateTime":"Friday","timeZone":"UTC"}}}`).code(t))
 }

@@ -60,6 +60,7 @@ type message struct {
 	received, sent                                  time.Time
 	isRead, isDraft                                 bool
 	importance, flag, inference                     string
+	flagDue                                         time.Time // midnight UTC of the day a flag is due; zero: none
 	categories                                      []string
 	meetingEvent                                    string // id of the event a meeting request is about
 	attachments                                     []*attachment
@@ -235,7 +236,7 @@ func (s *Sim) messageJSON(m *message, v messageView) map[string]any {
 		"ccRecipients":               recipientsJSON(m.cc),
 		"bccRecipients":              recipientsJSON(m.bcc),
 		"replyTo":                    recipientsJSON(m.replyTo),
-		"flag":                       map[string]any{"flagStatus": m.flag},
+		"flag":                       flagJSON(m),
 	}
 	if !v.basic {
 		o["bodyPreview"] = preview(m.plain)
@@ -265,6 +266,17 @@ func (s *Sim) messageJSON(m *message, v messageView) map[string]any {
 		o["attachments"] = list
 	}
 	return o
+}
+
+// flagJSON is the message's followupFlag: a flag with a due date starts
+// the same day, as Outlook sets it.
+func flagJSON(m *message) map[string]any {
+	f := map[string]any{"flagStatus": m.flag}
+	if m.flag != "notFlagged" && !m.flagDue.IsZero() {
+		day := map[string]any{"dateTime": graphDateTime(m.flagDue), "timeZone": "UTC"}
+		f["startDateTime"], f["dueDateTime"] = day, day
+	}
+	return f
 }
 
 // conversationIndex stands in for Exchange's binary thread index.
