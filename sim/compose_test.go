@@ -264,3 +264,24 @@ func TestAFlagCarriesItsDueDay(t *testing.T) {
 	assert.Equal(t, map[string]any{"flagStatus": "notFlagged"}, r.json(t)["flag"], "no due day without a flag")
 	assert.Equal(t, "RequestBodyRead", proxy(s, "PATCH", "/v1.0/me/messages/"+m.id, `{"flag":{"flagStatus":"flagged","dueDateTime":{"dateTime":"Friday","timeZone":"UTC"}}}`).code(t))
 }
+
+func TestAMeetingMessageExpandsItsEvent(t *testing.T) {
+	s := newSim(t)
+	m := s.messageBySubject(t, "Atlas launch readiness review")
+	expand := "attachments($select=id,name),microsoft.graph.eventMessage/event($select=id,start,location,responseStatus)"
+	got := get(s, "/v1.0/me/messages/"+m.id+q("$select", "subject", "$expand", expand)).json(t)
+	assert.Equal(t, "#microsoft.graph.eventMessageRequest", got["@odata.type"])
+	assert.Equal(t, []any{}, got["attachments"])
+	ev, ok := got["event"].(map[string]any)
+	require.True(t, ok, "%v", got)
+	assert.Equal(t, m.meetingEvent, ev["id"])
+	assert.Contains(t, ev, "start")
+	assert.Contains(t, ev, "location")
+	assert.NotContains(t, ev, "subject", "the event's own $select")
+
+	plain := s.messageBySubject(t, "Q1 headcount ask – due Friday")
+	got = get(s, "/v1.0/me/messages/"+plain.id+q("$expand", expand)).json(t)
+	assert.NotContains(t, got, "event", "a message that is no meeting message ignores the cast")
+	assert.Equal(t, 400, get(s, "/v1.0/me/messages/"+plain.id+q("$expand", "event")).status)
+	assert.Equal(t, 400, get(s, "/v1.0/me/messages/"+m.id+q("$expand", "microsoft.graph.eventMessage/event($select=nope)")).status)
+}
