@@ -480,6 +480,92 @@ type MessageResult struct {
 	Attachments []Attachment `json:"attachments"`
 	Junk        bool         `json:"junk,omitempty" jsonschema_description:"In the Junk Email folder."`
 	MessageState
+	// EventID is the calendar event a meeting message is about, for
+	// respond_to_event and get_event.
+	EventID string `json:"event_id,omitempty" handle:"e"`
+
+	meeting *invitation // when, where: in the text only (tools/list has no room left)
+}
+
+// invitation is what a meeting message says of its meeting.
+type invitation struct {
+	request            bool // an invitation (eventMessageRequest), not a response or cancellation
+	start, end         string
+	allDay, online     bool
+	location, response string
+}
+
+// graphMeeting is the event a meeting message is about, expanded.
+type graphMeeting struct {
+	ID              string    `json:"id"`
+	Start           graphTime `json:"start"`
+	End             graphTime `json:"end"`
+	IsAllDay        bool      `json:"isAllDay"`
+	IsOnlineMeeting bool      `json:"isOnlineMeeting"`
+	Location        struct {
+		DisplayName string `json:"displayName"`
+	} `json:"location"`
+	ResponseStatus struct {
+		Response string `json:"response"`
+	} `json:"responseStatus"`
+}
+
+// invitation is what m says of its meeting; nil for other messages.
+func (m graphThreadMessage) invitation() *invitation {
+	e := m.Event
+	if e == nil || e.ID == "" {
+		return nil
+	}
+	when := func(t graphTime) string {
+		wall, err := time.ParseInLocation("2006-01-02T15:04:05.9999999", t.DateTime, time.UTC)
+		if err != nil {
+			return t.DateTime
+		}
+		if e.IsAllDay {
+			return wall.Format(time.DateOnly)
+		}
+		return wall.Format(time.RFC3339)
+	}
+	return &invitation{
+		request: m.ODataType == "#microsoft.graph.eventMessageRequest",
+		start:   when(e.Start), end: when(e.End), allDay: e.IsAllDay, online: e.IsOnlineMeeting,
+		location: e.Location.DisplayName, response: e.ResponseStatus.Response,
+	}
+}
+
+// text is "Meeting invitation: Thu 26 Nov 2026 15:00–16:00 UTC, Teams,
+// <location>; your answer: none yet. Event id e1: respond_to_event".
+func (in *invitation) text(eventID string) string {
+	var b strings.Builder
+	b.WriteString("Meeting")
+	if in.request {
+		b.WriteString(" invitation")
+	}
+	var times listTimes
+	b.WriteString(": " + times.span(in.start, in.end, in.allDay))
+	if !in.allDay {
+		b.WriteString(" UTC")
+	}
+	if in.online {
+		b.WriteString(", Teams")
+	}
+	if loc := strings.TrimSpace(in.location); loc != "" && !(in.online && strings.EqualFold(loc, "Microsoft Teams Meeting")) {
+		b.WriteString(", " + untrusted(in.location))
+	}
+	switch in.response {
+	case "", "none", "notResponded":
+		if in.request {
+			b.WriteString("; not answered yet")
+		}
+	case "organizer":
+	default:
+		b.WriteString("; you " + in.response)
+	}
+	fmt.Fprintf(&b, ". Event id %s", eventID)
+	if in.request {
+		b.WriteString(": respond_to_event answers it")
+	}
+	return b.String()
 }
 
 type graphAttachment struct {
@@ -514,7 +600,7 @@ var getMessage = define("get_message",
 		// reader never sees (hidden preheaders).
 		err = get(ctx, c, messagePath(id), "", url.Values{
 			"$select": {"id,subject,from,toRecipients,ccRecipients,receivedDateTime,isRead,hasAttachments,conversationId,parentFolderId,webLink,body,uniqueBody,flag,importance,categories"},
-			"$expand": {"attachments($select=id,name,contentType,size,isInline)"},
+			"$expand": {"attachments($select=id,name,contentType,size,isInline)," + meetingExpand},
 		}, immutableIDs(), &m)
 		isJunk := junk() // waited for even after an error: no request outlives its call
 		if err != nil {
@@ -524,6 +610,10 @@ var getMessage = define("get_message",
 			ID: m.ID, Subject: m.Subject, From: m.sender(), To: people(m.ToRecipients), Cc: people(m.CcRecipients),
 			ReceivedAt: m.ReceivedDateTime, IsRead: m.IsRead, ConversationID: m.ConversationID, WebLink: m.WebLink,
 			Attachments: []Attachment{}, Junk: isJunk(m.ParentFolderID), MessageState: m.state(),
+			meeting: m.invitation(),
+		}
+		if out.meeting != nil {
+			out.EventID = m.Event.ID
 		}
 		body := bodyText(m.Body.ContentType, m.Body.Content)
 		if unique := bodyText(m.UniqueBody.ContentType, m.UniqueBody.Content); !in.IncludeQuoted && strings.TrimSpace(unique) != "" && len(unique) < len(body) {
@@ -572,13 +662,21 @@ func (r *MessageResult) Text() string {
 		label += " " + strings.TrimSpace(marks)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "Received %s UTC%s\n%s\n%s", shortTime(r.ReceivedAt), label, untrusted(head.String()), untrusted(r.Body))
+	fmt.Fprintf(&b, "Received %s UTC%s\n", shortTime(r.ReceivedAt), label)
+	if r.meeting != nil {
+		b.WriteString(r.meeting.text(r.EventID) + "\n")
+	}
+	fmt.Fprintf(&b, "%s\n%s", untrusted(head.String()), untrusted(r.Body))
 	if r.QuotedOmitted {
 		b.WriteString("\n\n[Quoted earlier messages left out: include_quoted=true shows them]")
 	}
 	b.WriteString(r.readOn())
 	return b.String()
 }
+
+// meetingExpand brings the event a meeting message (an invitation,
+// response or cancellation) is about; other messages ignore the cast.
+const meetingExpand = "microsoft.graph.eventMessage/event($select=id,start,end,isAllDay,location,isOnlineMeeting,responseStatus)"
 
 func byteSize(n int) string {
 	switch {

@@ -329,7 +329,9 @@ func (r *ThreadResult) shrink() bool {
 
 type graphThreadMessage struct {
 	graphMessage
-	IsDraft    bool `json:"isDraft"`
+	ODataType  string        `json:"@odata.type"`
+	Event      *graphMeeting `json:"event"` // a meeting message's event, when expanded
+	IsDraft    bool          `json:"isDraft"`
 	UniqueBody struct {
 		ContentType string `json:"contentType"`
 		Content     string `json:"content"`

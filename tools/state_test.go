@@ -86,3 +86,25 @@ func TestGetThreadShowsWhichMessagesCarryAttachments(t *testing.T) {
 	}
 	assert.NotContains(t, text, "[attachment]")
 }
+
+func TestGetMessageOnAnInvitationShowsTheMeeting(t *testing.T) {
+	h := newHarness(t)
+	var msg MessageResult
+	text := h.ok("get_message", map[string]any{"id": h.idIn("inbox", "Atlas launch readiness review")}, &msg)
+	require.NotEmpty(t, msg.EventID, text)
+	assert.Regexp(t, `\nMeeting invitation: \w{3} \d+ \w{3} 2026 \d\d:\d\d–\d\d:\d\d UTC, Teams; not answered yet\. `, text)
+	assert.Contains(t, text, "Event id "+msg.EventID+": respond_to_event answers it")
+	assert.Contains(t, h.lastGraph("/v1.0/me/messages/").Query.Get("$expand"), "microsoft.graph.eventMessage/event($select=id,start,end")
+
+	// The id is the event's, one step from an answer.
+	var ev map[string]any
+	h.ok("get_event", map[string]any{"event_id": msg.EventID}, &ev)
+	assert.Equal(t, "Atlas launch readiness review", ev["subject"])
+	h.ok("respond_to_event", map[string]any{"event_id": msg.EventID, "response": "accept"}, nil)
+
+	// Other mail has no meeting.
+	var plain MessageResult
+	text = h.ok("get_message", map[string]any{"id": h.idIn("inbox", dueFriday)}, &plain)
+	assert.Empty(t, plain.EventID)
+	assert.NotContains(t, text, "Meeting")
+}
