@@ -136,7 +136,8 @@ func classify(e *Error) Kind {
 			return KindUnknownConnection
 		case "too_many_request", "too_many_requests":
 			return KindRateLimited
-		case "connection_refresh_backoff":
+		case "connection_refresh_backoff", "invalid_credentials":
+			// invalid_credentials: Microsoft refused the token refresh.
 			return KindReauthorize
 		case "server_error":
 			msg := strings.ToLower(e.Message)

@@ -71,6 +71,8 @@ func TestClassifyNangoErrors(t *testing.T) {
 			FromNango, KindReauthorize, "server_error"},
 		{"refresh exhausted", 424, errBody("server_error", "The refresh limit has been reached for this connection."), nil,
 			FromNango, KindReauthorize, "server_error"},
+		{"refresh refused by Microsoft", 400, errBody("invalid_credentials", "The external API returned an error when trying to refresh the access token. Please try again later."), nil,
+			FromNango, KindReauthorize, "invalid_credentials"},
 		{"refresh cooling down", 424, errBody("connection_refresh_backoff", "Refresh is in backoff, please retry later"), nil,
 			FromNango, KindReauthorize, "connection_refresh_backoff"},
 		{"Nango rate limit", 429, errBody("too_many_request", "Too many requests"), []string{"Retry-After", "12"},

@@ -151,6 +151,20 @@ func setFlag(m *message, v json.RawMessage) error {
 		return gerr(400, "RequestBodyRead", "Cannot convert the literal '%s' to the expected type 'microsoft.graph.followupFlagStatus'.", f.FlagStatus)
 	}
 	m.flag = f.FlagStatus
+	switch {
+	case f.FlagStatus == "notFlagged":
+		m.flagDue = time.Time{}
+	case len(f.DueDateTime) > 0 && string(f.DueDateTime) != "null":
+		var due struct{ DateTime, TimeZone string }
+		if err := json.Unmarshal(f.DueDateTime, &due); err != nil {
+			return gerr(400, "RequestBodyRead", "Cannot read dueDateTime as microsoft.graph.dateTimeTimeZone.")
+		}
+		t, err := time.Parse("2006-01-02T15:04:05.9999999", due.DateTime)
+		if err != nil {
+			return gerr(400, "RequestBodyRead", "Cannot convert the literal '%s' to the expected type 'Edm.DateTimeOffset'.", due.DateTime)
+		}
+		m.flagDue = t.Truncate(24 * time.Hour)
+	}
 	return nil
 }
 

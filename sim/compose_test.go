@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"time"
+
 	"encoding/json"
 	"net/http/httptest"
 	"strings"
@@ -246,4 +248,40 @@ func TestSendingNeedsMailSendAndDraftsMailReadWrite(t *testing.T) {
 		assert.Equal(t, 403, proxy(s, "POST", path, `{}`).status, path)
 	}
 	assert.Equal(t, 403, proxy(s, "PATCH", "/v1.0/me/messages/"+id, `{"isRead":true}`).status)
+}
+
+func TestAFlagCarriesItsDueDay(t *testing.T) {
+	s := newSim(t)
+	m := s.messageBySubject(t, "Q1 headcount ask – due Friday")
+	day := map[string]any{"dateTime": graphDateTime(m.flagDue), "timeZone": "UTC"}
+	assert.Equal(t, map[string]any{"flagStatus": "flagged", "startDateTime": day, "dueDateTime": day}, get(s, "/v1.0/me/messages/"+m.id+"?$select=flag").json(t)["flag"])
+	assert.Equal(t, time.Friday, m.flagDue.Weekday())
+
+	r := proxy(s, "PATCH", "/v1.0/me/messages/"+m.id, `{"flag":{"flagStatus":"flagged","dueDateTime":{"dateTime":"2026-12-04T00:00:00","timeZone":"UTC"}}}`)
+	require.Equal(t, 200, r.status, string(r.body))
+	assert.Equal(t, "2026-12-04T00:00:00.0000000", r.json(t)["flag"].(map[string]any)["dueDateTime"].(map[string]any)["dateTime"])
+	r = proxy(s, "PATCH", "/v1.0/me/messages/"+m.id, `{"flag":{"flagStatus":"notFlagged"}}`)
+	assert.Equal(t, map[string]any{"flagStatus": "notFlagged"}, r.json(t)["flag"], "no due day without a flag")
+	assert.Equal(t, "RequestBodyRead", proxy(s, "PATCH", "/v1.0/me/messages/"+m.id, `{"flag":{"flagStatus":"flagged","dueDateTime":{"dateTime":"Friday","timeZone":"UTC"}}}`).code(t))
+}
+
+func TestAMeetingMessageExpandsItsEvent(t *testing.T) {
+	s := newSim(t)
+	m := s.messageBySubject(t, "Atlas launch readiness review")
+	expand := "attachments($select=id,name),microsoft.graph.eventMessage/event($select=id,start,location,responseStatus)"
+	got := get(s, "/v1.0/me/messages/"+m.id+q("$select", "subject", "$expand", expand)).json(t)
+	assert.Equal(t, "#microsoft.graph.eventMessageRequest", got["@odata.type"])
+	assert.Equal(t, []any{}, got["attachments"])
+	ev, ok := got["event"].(map[string]any)
+	require.True(t, ok, "%v", got)
+	assert.Equal(t, m.meetingEvent, ev["id"])
+	assert.Contains(t, ev, "start")
+	assert.Contains(t, ev, "location")
+	assert.NotContains(t, ev, "subject", "the event's own $select")
+
+	plain := s.messageBySubject(t, "Q1 headcount ask – due Friday")
+	got = get(s, "/v1.0/me/messages/"+plain.id+q("$expand", expand)).json(t)
+	assert.NotContains(t, got, "event", "a message that is no meeting message ignores the cast")
+	assert.Equal(t, 400, get(s, "/v1.0/me/messages/"+plain.id+q("$expand", "event")).status)
+	assert.Equal(t, 400, get(s, "/v1.0/me/messages/"+m.id+q("$expand", "microsoft.graph.eventMessage/event($select=nope)")).status)
 }

@@ -9,6 +9,7 @@ package sim
 //	"-3wd 16:00", "+1wd"     three weekdays (Mon-Fri) before today at 16:00;
 //	                         the next weekday at midnight
 //	"0wd 13:00"              today at 13:00, or next Monday on a weekend
+//	"+fri 17:00"             the next Friday (today, on a Friday) at 17:00
 //	"now", "2026-11-25T09:12:00Z"
 //
 // All times are UTC; a day without a time means midnight (all-day events).
@@ -75,6 +76,7 @@ type rawMessage struct {
 	Importance        string          `json:"importance"`
 	Categories        []string        `json:"categories"`
 	Flag              string          `json:"flag"`
+	FlagDue           string          `json:"flagDue"` // the flag's due day (a time of day is dropped)
 	Inference         string          `json:"inferenceClassification"`
 	MeetingRequestFor string          `json:"meetingRequestFor"` // event id: the message invites to it
 	Attachments       []rawAttachment `json:"attachments"`
@@ -193,12 +195,22 @@ type mailbox struct {
 // clock resolves the fixture's relative times.
 type clock struct{ now, today time.Time }
 
+var nextWeekday = regexp.MustCompile(`^\+(mon|tue|wed|thu|fri|sat|sun)((?:\s+\d{1,2}:\d{2})?)$`)
+
 var relDay = regexp.MustCompile(`^([+-]?\d+)(d|wd)(?:\s+(\d{1,2}):(\d{2}))?$`)
 
 func (c clock) resolve(s string) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	if s == "now" {
 		return c.now, nil
+	}
+	if m := nextWeekday.FindStringSubmatch(s); m != nil {
+		// "+fri 17:00": the next Friday, today if it is one.
+		day := c.today
+		for !strings.EqualFold(day.Weekday().String()[:3], m[1]) {
+			day = day.AddDate(0, 0, 1)
+		}
+		s = fmt.Sprintf("%dd%s", int(day.Sub(c.today).Hours())/24, m[2])
 	}
 	if m := relDay.FindStringSubmatch(s); m != nil {
 		n, _ := strconv.Atoi(m[1])
@@ -402,6 +414,13 @@ func (b *mailbox) loadMessage(rm rawMessage, c clock) (*message, error) {
 	if err != nil {
 		return nil, fmt.Errorf("receivedDateTime: %w", err)
 	}
+	var due time.Time
+	if rm.FlagDue != "" {
+		if due, err = c.resolve(rm.FlagDue); err != nil {
+			return nil, fmt.Errorf("flagDue: %w", err)
+		}
+		due = due.Truncate(24 * time.Hour)
+	}
 	jitter := hash64(rm.ID)
 	received = received.Add(time.Duration(5+jitter%50) * time.Second)
 	sent := received.Add(-time.Duration(2+jitter/64%40) * time.Second)
@@ -430,6 +449,7 @@ func (b *mailbox) loadMessage(rm rawMessage, c clock) (*message, error) {
 		importance:     cmp.Or(rm.Importance, "normal"),
 		categories:     rm.Categories,
 		flag:           cmp.Or(rm.Flag, "notFlagged"),
+		flagDue:        due,
 		inference:      cmp.Or(rm.Inference, "focused"),
 		meetingEvent:   rm.MeetingRequestFor,
 	}

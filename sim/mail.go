@@ -60,6 +60,7 @@ type message struct {
 	received, sent                                  time.Time
 	isRead, isDraft                                 bool
 	importance, flag, inference                     string
+	flagDue                                         time.Time // midnight UTC of the day a flag is due; zero: none
 	categories                                      []string
 	meetingEvent                                    string // id of the event a meeting request is about
 	attachments                                     []*attachment
@@ -107,8 +108,8 @@ var messageType = &entityType[*message]{
 			"conversationId", "conversationIndex", "isDeliveryReceiptRequested", "isReadReceiptRequested", "isRead", "isDraft",
 			"webLink", "inferenceClassification", "body", "uniqueBody", "sender", "from", "toRecipients", "ccRecipients",
 			"bccRecipients", "replyTo", "flag"},
-		hidden:      []string{"uniqueBody"},                                      // only returned when selected, as in Graph
-		keep:        []string{"@odata.etag", "@odata.type", "id", "attachments"}, // $expand adds to $select
+		hidden:      []string{"uniqueBody"},                                               // only returned when selected, as in Graph
+		keep:        []string{"@odata.etag", "@odata.type", "id", "attachments", "event"}, // $expand adds to $select
 		selectCode:  "RequestBroker--ParseUri",
 		filterCode:  "ErrorInvalidUrlQueryFilter",
 		funcs:       []string{"startswith", "contains"},
@@ -173,37 +174,68 @@ type messageView struct {
 	immutable   bool       // Prefer: IdType="ImmutableId"
 	basic       bool       // only Mail.ReadBasic: no body
 	attachments *selection // $expand=attachments, with its own $select
+	event       *selection // $expand=microsoft.graph.eventMessage/event, with its own $select
 }
 
 func (s *Sim) messageView(g *graphReq) (messageView, error) {
 	v := messageView{html: g.bodyHTML(), basic: !s.hasAnyScope(scopesMailRead), immutable: g.immutableIDs()}
-	exp := strings.TrimSpace(g.query.Get("$expand"))
-	if exp == "" {
-		return v, nil
-	}
-	name, opts, _ := strings.Cut(exp, "(")
-	if !strings.EqualFold(strings.TrimSpace(name), "attachments") {
-		return v, badRequest("Parsing OData Select and Expand failed: Could not find a property named '%s' on type 'microsoft.graph.message'.", strings.TrimSpace(name))
-	}
-	if v.basic {
-		return v, errAccessDenied
-	}
-	sel := selection(nil)
-	if opts != "" {
-		opts = strings.TrimSuffix(strings.TrimSpace(opts), ")")
-		for _, o := range strings.Split(opts, ";") {
-			k, val, _ := strings.Cut(strings.TrimSpace(o), "=")
-			if !strings.EqualFold(k, "$select") {
-				return v, badRequest("Parsing OData Select and Expand failed: the option '%s' is not supported in $expand.", k)
+	for _, exp := range splitTopLevel(g.query.Get("$expand")) {
+		name, opts, _ := strings.Cut(exp, "(")
+		name = strings.TrimSpace(name)
+		var info *entityInfo
+		into := &v.attachments
+		switch {
+		case strings.EqualFold(name, "attachments"):
+			info = attachmentInfo
+		case strings.EqualFold(name, "microsoft.graph.eventMessage/event"):
+			// A type cast: messages that are not about a meeting ignore it.
+			info, into = &eventType.entityInfo, &v.event
+		default:
+			return v, badRequest("Parsing OData Select and Expand failed: Could not find a property named '%s' on type 'microsoft.graph.message'.", name)
+		}
+		if v.basic {
+			return v, errAccessDenied
+		}
+		sel := selection(nil)
+		if opts != "" {
+			opts = strings.TrimSuffix(strings.TrimSpace(opts), ")")
+			for _, o := range strings.Split(opts, ";") {
+				k, val, _ := strings.Cut(strings.TrimSpace(o), "=")
+				if !strings.EqualFold(k, "$select") {
+					return v, badRequest("Parsing OData Select and Expand failed: the option '%s' is not supported in $expand.", k)
+				}
+				var err error
+				if sel, err = parseSelect(val, info); err != nil {
+					return v, err
+				}
 			}
-			var err error
-			if sel, err = parseSelect(val, attachmentInfo); err != nil {
-				return v, err
+		}
+		*into = &sel
+	}
+	return v, nil
+}
+
+// splitTopLevel splits a $expand at the commas outside parentheses.
+func splitTopLevel(s string) []string {
+	var out []string
+	depth, start := 0, 0
+	for i, r := range s {
+		switch r {
+		case '(':
+			depth++
+		case ')':
+			depth--
+		case ',':
+			if depth == 0 {
+				out = append(out, strings.TrimSpace(s[start:i]))
+				start = i + 1
 			}
 		}
 	}
-	v.attachments = &sel
-	return v, nil
+	if last := strings.TrimSpace(s[start:]); last != "" {
+		out = append(out, last)
+	}
+	return out
 }
 
 func (s *Sim) messageJSON(m *message, v messageView) map[string]any {
@@ -235,7 +267,7 @@ func (s *Sim) messageJSON(m *message, v messageView) map[string]any {
 		"ccRecipients":               recipientsJSON(m.cc),
 		"bccRecipients":              recipientsJSON(m.bcc),
 		"replyTo":                    recipientsJSON(m.replyTo),
-		"flag":                       map[string]any{"flagStatus": m.flag},
+		"flag":                       flagJSON(m),
 	}
 	if !v.basic {
 		o["bodyPreview"] = preview(m.plain)
@@ -256,6 +288,13 @@ func (s *Sim) messageJSON(m *message, v messageView) map[string]any {
 		o["startDateTime"] = map[string]any{"dateTime": graphDateTime(e.start), "timeZone": "UTC"}
 		o["endDateTime"] = map[string]any{"dateTime": graphDateTime(e.end), "timeZone": "UTC"}
 		o["location"] = map[string]any{"displayName": e.location, "locationType": "default", "uniqueIdType": "unknown"}
+		if v.event != nil {
+			// The event in the user's calendar that the invitation is about.
+			if in, err := s.box.findInstance(m.meetingEvent, time.UTC); err == nil {
+				ev := eventView{html: v.html, immutable: v.immutable, loc: time.UTC, zone: "UTC"}
+				o["event"] = v.event.apply(s.eventJSON(in, ev), &eventType.entityInfo)
+			}
+		}
 	}
 	if v.attachments != nil {
 		list := []map[string]any{}
@@ -265,6 +304,17 @@ func (s *Sim) messageJSON(m *message, v messageView) map[string]any {
 		o["attachments"] = list
 	}
 	return o
+}
+
+// flagJSON is the message's followupFlag: a flag with a due date starts
+// the same day, as Outlook sets it.
+func flagJSON(m *message) map[string]any {
+	f := map[string]any{"flagStatus": m.flag}
+	if m.flag != "notFlagged" && !m.flagDue.IsZero() {
+		day := map[string]any{"dateTime": graphDateTime(m.flagDue), "timeZone": "UTC"}
+		f["startDateTime"], f["dueDateTime"] = day, day
+	}
+	return f
 }
 
 // conversationIndex stands in for Exchange's binary thread index.

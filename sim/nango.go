@@ -222,6 +222,10 @@ func (s *Sim) serveProxy(w http.ResponseWriter, r *http.Request, body []byte) {
 	defer s.leave()
 	graphPath := strings.TrimPrefix(r.URL.EscapedPath(), "/proxy")
 	if f := s.takeFault(r.Method, graphPath, true); f != nil {
+		if f.RefreshFailed {
+			(&nangoError{status: 400, code: "invalid_credentials", message: "The external API returned an error when trying to refresh the access token. Please try again later."}).write(w)
+			return
+		}
 		nangoRateLimit(f, s.now()).write(w)
 		return
 	}

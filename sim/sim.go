@@ -70,6 +70,7 @@ type Fault struct {
 	AfterEffect    bool   // perform the request's effect, then answer with the fault (a 5xx after Graph executed)
 	Hang           bool   // perform the request's effect, then never answer until the caller gives up (Status is unused)
 	NangoRateLimit bool   // answer as Nango's own rate limit: 429 too_many_request
+	RefreshFailed  bool   // answer as Nango does when Microsoft refuses the token refresh: 400 invalid_credentials
 }
 
 // Request is one request the simulated Nango received.
@@ -226,12 +227,15 @@ func (s *Sim) Reconnects() []ReconnectRequest {
 // takeFault consumes one use of the first queued fault matching the request.
 // Nango-level faults (its own rate limit) and Graph-level ones are taken at
 // different moments, hence nangoLevel.
+// nangoLevel: the fault is Nango's own answer, before any call to Graph.
+func (f *Fault) nangoLevel() bool { return f.NangoRateLimit || f.RefreshFailed }
+
 func (s *Sim) takeFault(method, path string, nangoLevel bool) *Fault {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i := range s.faults {
 		f := &s.faults[i]
-		if f.NangoRateLimit != nangoLevel ||
+		if f.nangoLevel() != nangoLevel ||
 			(f.Method != "" && !strings.EqualFold(f.Method, method)) ||
 			!hasPrefixFold(path, f.Path) {
 			continue

@@ -56,6 +56,12 @@ func (t Tool) failure(ctx context.Context, c *Call, err error) (*mcp.CallToolRes
 		}
 	}
 	msg, outcome := t.describe(c, e)
+	if e.Kind == nango.KindReauthorize && c.Granted.Known() {
+		// The link asks for what was granted: re-authorizing loses nothing.
+		if link, lerr := c.Conn.ReconnectLink(ctx, c.Granted.Names()); lerr == nil {
+			msg += "\nRe-authorization link for the user (valid 30 minutes): " + link
+		}
+	}
 	return mcp.NewToolResultError(msg), outcome, nil
 }
 
@@ -84,7 +90,7 @@ func (t Tool) describe(c *Call, e *nango.Error) (string, Outcome) {
 		msg = fmt.Sprintf("Nango has no connection %q in integration %q. Check NANGO_CONNECTION_ID, or connect the Outlook account in Nango first.", conn, integration)
 	case k == nango.KindReauthorize:
 		outcome = OutcomeConnectionError
-		msg = fmt.Sprintf("The Microsoft sign-in of connection %q has expired or was revoked (%s). The user must re-authorize the connection in Nango, then retry.", conn, firstNonEmpty(e.Message, e.Code))
+		msg = fmt.Sprintf("The Microsoft sign-in of connection %q must be renewed: Nango could not refresh it (%s: %s). Retrying will not help: the user must re-authorize the connection in Nango, then retry.", conn, e.Code, e.Message)
 	case k == nango.KindRateLimited:
 		outcome = OutcomeThrottled
 		wait := math.Max(1, math.Ceil(e.RetryAfter.Seconds()))

@@ -108,6 +108,24 @@ func TestNangoFailuresAreExplained(t *testing.T) {
 	}
 }
 
+func TestRefusedRefreshAsksToReauthorizeWithALink(t *testing.T) {
+	h := newHarness(t)
+	h.sim.Inject(sim.Fault{RefreshFailed: true, Times: 10})
+	msg := h.fails("search_mail", nil)
+	assert.Contains(t, msg, "sign-in of connection \"sandbox\" must be renewed")
+	assert.Contains(t, msg, "Retrying will not help")
+	assert.Contains(t, msg, "https://connect.nango.dev/?session_token=")
+	reconnects := h.sim.Reconnects()
+	require.Len(t, reconnects, 1)
+	assert.ElementsMatch(t, sim.DefaultScopes, reconnects[0].Scopes, "keeps what was granted")
+
+	h = newHarness(t, withSim(func(o *sim.Options) { o.DenyReconnect = true }))
+	h.sim.Inject(sim.Fault{RefreshFailed: true, Times: 10})
+	msg = h.fails("search_mail", nil)
+	assert.Contains(t, msg, "re-authorize the connection")
+	assert.NotContains(t, msg, "session_token")
+}
+
 func TestNangoRateLimitIsRetried(t *testing.T) {
 	h := newHarness(t)
 	h.sim.Inject(sim.Fault{Status: 429, RetryAfter: "0", NangoRateLimit: true})

@@ -20,7 +20,7 @@ import (
 // ---- search_mail ----
 
 type SearchMailArgs struct {
-	Query          string `json:"query,omitempty" jsonschema_description:"Free text or KQL (subject:budget, from:ann, body:\"exact phrase\", AND/OR). Results are newest first."`
+	Query          string `json:"query,omitempty" jsonschema_description:"Free text or KQL (subject:budget, from:ann, body:\"exact phrase\", AND/OR)."`
 	From           string `json:"from,omitempty" jsonschema_description:"Sender email address, or a name to search for."`
 	Folder         string `json:"folder,omitempty" handle:"f" jsonschema_description:"Well-known folder (inbox, sentitems, drafts, archive, deleteditems, junkemail) or a folder id. Default: all folders."`
 	ReceivedAfter  string `json:"received_after,omitempty" jsonschema_description:"Date (2026-11-01, UTC) or RFC 3339 time; inclusive."`
@@ -28,7 +28,7 @@ type SearchMailArgs struct {
 	UnreadOnly     bool   `json:"unread_only,omitempty"`
 	HasAttachments *bool  `json:"has_attachments,omitempty"`
 	Limit          int    `json:"limit,omitempty" jsonschema:"minimum=1,maximum=50,default=10"`
-	Cursor         string `max:"4096" json:"cursor,omitempty" jsonschema_description:"next_cursor of the previous page, with the same arguments."`
+	Cursor         string `max:"4096" json:"cursor,omitempty" jsonschema_description:"The previous page's next_cursor; same arguments."`
 }
 
 type MessageSummary struct {
@@ -41,6 +41,70 @@ type MessageSummary struct {
 	Preview        string `json:"preview"`
 	ConversationID string `json:"conversation_id,omitempty" handle:"t"`
 	Junk           bool   `json:"junk,omitempty" jsonschema_description:"In the Junk Email folder."`
+	MessageState
+}
+
+// MessageState is what the user (or a rule) marked a message with: its
+// follow-up flag, importance other than normal, and categories.
+type MessageState struct {
+	Flag       string   `json:"flag,omitempty"`       // flagged or complete
+	Due        string   `json:"due,omitempty"`        // the flag's due date: 2026-11-27
+	Importance string   `json:"importance,omitempty"` // high or low
+	Categories []string `json:"categories,omitempty"`
+}
+
+// graphFlag is Graph's followupFlag.
+type graphFlag struct {
+	FlagStatus  string     `json:"flagStatus"`
+	DueDateTime *graphTime `json:"dueDateTime"`
+}
+
+// state is the message's MessageState: only what differs from an
+// unmarked message.
+func (m graphMessage) state() MessageState {
+	var s MessageState
+	if m.Flag != nil && (m.Flag.FlagStatus == "flagged" || m.Flag.FlagStatus == "complete") {
+		s.Flag = m.Flag.FlagStatus
+		if d := m.Flag.DueDateTime; d != nil && len(d.DateTime) >= len(time.DateOnly) {
+			// A flag is due on a day: Outlook keeps midnight of it.
+			s.Due = d.DateTime[:len(time.DateOnly)]
+		}
+	}
+	if m.Importance == "high" || m.Importance == "low" {
+		s.Importance = m.Importance
+	}
+	s.Categories = m.Categories
+	return s
+}
+
+// labels are the state's labels in texts: "[flagged due Fri 27 Nov] [high]
+// [cat: Finance] ". Categories are names anyone may have set: the caller
+// keeps them inside a fence.
+func (s MessageState) labels() string {
+	if len(s.Categories) == 0 {
+		return s.marks()
+	}
+	return s.marks() + "[cat: " + strings.Join(s.Categories, ", ") + "] "
+}
+
+// marks are the labels of the flag and importance, which the server
+// words itself: "[flagged due Fri 27 Nov] [high] ".
+func (s MessageState) marks() string {
+	var b strings.Builder
+	switch s.Flag {
+	case "flagged":
+		b.WriteString("[flagged")
+		if s.Due != "" {
+			b.WriteString(" due " + textTime(s.Due, yearOf(s.Due)))
+		}
+		b.WriteString("] ")
+	case "complete":
+		b.WriteString("[flag complete] ")
+	}
+	if s.Importance != "" {
+		b.WriteString("[" + s.Importance + "] ")
+	}
+	return b.String()
 }
 
 type SearchMailResult struct {
@@ -109,7 +173,7 @@ type mailQuery struct {
 	keep         func(graphMessage) bool
 }
 
-const messageListFields = "id,subject,from,receivedDateTime,isRead,hasAttachments,bodyPreview,conversationId,parentFolderId"
+const messageListFields = "id,subject,from,receivedDateTime,isRead,hasAttachments,bodyPreview,conversationId,parentFolderId,flag,importance,categories"
 
 // junkFolder starts looking up the Junk Email folder's id beside the
 // call's own request, unless the server knows it already (folder is the
@@ -302,6 +366,9 @@ type graphMessage struct {
 	ConversationID   string           `json:"conversationId"`
 	ParentFolderID   string           `json:"parentFolderId"`
 	WebLink          string           `json:"webLink"`
+	Flag             *graphFlag       `json:"flag"`
+	Importance       string           `json:"importance"`
+	Categories       []string         `json:"categories"`
 	Body             struct {
 		ContentType string `json:"contentType"`
 		Content     string `json:"content"`
@@ -320,7 +387,7 @@ func (m graphMessage) summary() MessageSummary {
 	return MessageSummary{
 		ID: m.ID, Subject: m.Subject, From: m.sender(), ReceivedAt: m.ReceivedDateTime,
 		IsRead: m.IsRead, HasAttachments: m.HasAttachments,
-		Preview: preview(m.BodyPreview, 160), ConversationID: m.ConversationID,
+		Preview: preview(m.BodyPreview, 160), ConversationID: m.ConversationID, MessageState: m.state(),
 	}
 }
 
@@ -342,7 +409,7 @@ func (r *SearchMailResult) Text() string {
 		if i > 0 {
 			list.WriteByte('\n')
 		}
-		fmt.Fprintf(&list, "%d. %s%s — %s, %s, id %s", i+1, messageFlags(m.Junk, m.IsRead, m.HasAttachments), orNone(m.Subject), m.From.short(), times.next(m.ReceivedAt), m.ID)
+		fmt.Fprintf(&list, "%d. %s%s — %s, %s, id %s", i+1, messageFlags(m.Junk, m.IsRead, m.HasAttachments)+m.labels(), orNone(m.Subject), m.From.short(), times.next(m.ReceivedAt), m.ID)
 		if m.Preview != "" {
 			list.WriteString("\n   " + preview(m.Preview, 72))
 		}
@@ -412,6 +479,93 @@ type MessageResult struct {
 	Paging
 	Attachments []Attachment `json:"attachments"`
 	Junk        bool         `json:"junk,omitempty" jsonschema_description:"In the Junk Email folder."`
+	MessageState
+	// EventID is the calendar event a meeting message is about, for
+	// respond_to_event and get_event.
+	EventID string `json:"event_id,omitempty" handle:"e"`
+
+	meeting *invitation // when, where: in the text only (tools/list has no room left)
+}
+
+// invitation is what a meeting message says of its meeting.
+type invitation struct {
+	request            bool // an invitation (eventMessageRequest), not a response or cancellation
+	start, end         string
+	allDay, online     bool
+	location, response string
+}
+
+// graphMeeting is the event a meeting message is about, expanded.
+type graphMeeting struct {
+	ID              string    `json:"id"`
+	Start           graphTime `json:"start"`
+	End             graphTime `json:"end"`
+	IsAllDay        bool      `json:"isAllDay"`
+	IsOnlineMeeting bool      `json:"isOnlineMeeting"`
+	Location        struct {
+		DisplayName string `json:"displayName"`
+	} `json:"location"`
+	ResponseStatus struct {
+		Response string `json:"response"`
+	} `json:"responseStatus"`
+}
+
+// invitation is what m says of its meeting; nil for other messages.
+func (m graphThreadMessage) invitation() *invitation {
+	e := m.Event
+	if e == nil || e.ID == "" {
+		return nil
+	}
+	when := func(t graphTime) string {
+		wall, err := time.ParseInLocation("2006-01-02T15:04:05.9999999", t.DateTime, time.UTC)
+		if err != nil {
+			return t.DateTime
+		}
+		if e.IsAllDay {
+			return wall.Format(time.DateOnly)
+		}
+		return wall.Format(time.RFC3339)
+	}
+	return &invitation{
+		request: m.ODataType == "#microsoft.graph.eventMessageRequest",
+		start:   when(e.Start), end: when(e.End), allDay: e.IsAllDay, online: e.IsOnlineMeeting,
+		location: e.Location.DisplayName, response: e.ResponseStatus.Response,
+	}
+}
+
+// text is "Meeting invitation: Thu 26 Nov 2026 15:00–16:00 UTC, Teams,
+// <location>; your answer: none yet. Event id e1: respond_to_event".
+func (in *invitation) text(eventID string) string {
+	var b strings.Builder
+	b.WriteString("Meeting")
+	if in.request {
+		b.WriteString(" invitation")
+	}
+	var times listTimes
+	b.WriteString(": " + times.span(in.start, in.end, in.allDay))
+	if !in.allDay {
+		b.WriteString(" UTC")
+	}
+	if in.online {
+		b.WriteString(", Teams")
+	}
+	if loc := strings.TrimSpace(in.location); loc != "" && !(in.online && strings.EqualFold(loc, "Microsoft Teams Meeting")) {
+		b.WriteString(", " + untrusted(in.location))
+	}
+	switch in.response {
+	case "", "none", "notResponded":
+		if in.request {
+			b.WriteString("; not answered yet")
+		}
+	case "organizer":
+	default:
+		b.WriteString("; you " + in.response)
+	}
+	fmt.Fprintf(&b, ". Event id %s", eventID)
+	if in.request {
+		b.WriteString(": respond_to_event answers it")
+	}
+	return b.String()
 }
 
 type graphAttachment struct {
@@ -445,8 +599,8 @@ var getMessage = define("get_message",
 		// HTML, converted here: Graph's own text conversion keeps what a
 		// reader never sees (hidden preheaders).
 		err = get(ctx, c, messagePath(id), "", url.Values{
-			"$select": {"id,subject,from,toRecipients,ccRecipients,receivedDateTime,isRead,hasAttachments,conversationId,parentFolderId,webLink,body,uniqueBody"},
-			"$expand": {"attachments($select=id,name,contentType,size,isInline)"},
+			"$select": {"id,subject,from,toRecipients,ccRecipients,receivedDateTime,isRead,hasAttachments,conversationId,parentFolderId,webLink,body,uniqueBody,flag,importance,categories"},
+			"$expand": {"attachments($select=id,name,contentType,size,isInline)," + meetingExpand},
 		}, immutableIDs(), &m)
 		isJunk := junk() // waited for even after an error: no request outlives its call
 		if err != nil {
@@ -455,7 +609,11 @@ var getMessage = define("get_message",
 		out := &MessageResult{
 			ID: m.ID, Subject: m.Subject, From: m.sender(), To: people(m.ToRecipients), Cc: people(m.CcRecipients),
 			ReceivedAt: m.ReceivedDateTime, IsRead: m.IsRead, ConversationID: m.ConversationID, WebLink: m.WebLink,
-			Attachments: []Attachment{}, Junk: isJunk(m.ParentFolderID),
+			Attachments: []Attachment{}, Junk: isJunk(m.ParentFolderID), MessageState: m.state(),
+			meeting: m.invitation(),
+		}
+		if out.meeting != nil {
+			out.EventID = m.Event.ID
 		}
 		body := bodyText(m.Body.ContentType, m.Body.Content)
 		if unique := bodyText(m.UniqueBody.ContentType, m.UniqueBody.Content); !in.IncludeQuoted && strings.TrimSpace(unique) != "" && len(unique) < len(body) {
@@ -490,6 +648,9 @@ func (r *MessageResult) Text() string {
 	if len(r.Cc) > 0 {
 		fmt.Fprintf(&head, "\nCc: %s", joinPeople(r.Cc))
 	}
+	if len(r.Categories) > 0 {
+		fmt.Fprintf(&head, "\nCategories: %s", strings.Join(r.Categories, ", "))
+	}
 	for _, a := range r.Attachments {
 		fmt.Fprintf(&head, "\nAttachment: %s (%s, %s)", a.Name, a.ContentType, byteSize(a.Size))
 	}
@@ -497,14 +658,25 @@ func (r *MessageResult) Text() string {
 	if r.Junk {
 		label = " [junk: in the Junk Email folder]"
 	}
+	if marks := r.marks(); marks != "" {
+		label += " " + strings.TrimSpace(marks)
+	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "Received %s UTC%s\n%s\n%s", shortTime(r.ReceivedAt), label, untrusted(head.String()), untrusted(r.Body))
+	fmt.Fprintf(&b, "Received %s UTC%s\n", shortTime(r.ReceivedAt), label)
+	if r.meeting != nil {
+		b.WriteString(r.meeting.text(r.EventID) + "\n")
+	}
+	fmt.Fprintf(&b, "%s\n%s", untrusted(head.String()), untrusted(r.Body))
 	if r.QuotedOmitted {
 		b.WriteString("\n\n[Quoted earlier messages left out: include_quoted=true shows them]")
 	}
 	b.WriteString(r.readOn())
 	return b.String()
 }
+
+// meetingExpand brings the event a meeting message (an invitation,
+// response or cancellation) is about; other messages ignore the cast.
+const meetingExpand = "microsoft.graph.eventMessage/event($select=id,start,end,isAllDay,location,isOnlineMeeting,responseStatus)"
 
 func byteSize(n int) string {
 	switch {

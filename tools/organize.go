@@ -23,7 +23,7 @@ import (
 type ListMailFoldersArgs struct {
 	ParentFolder string `json:"parent_folder,omitempty" handle:"f" jsonschema_description:"Folder id or well-known name: list its subfolders."`
 	Limit        int    `json:"limit,omitempty" jsonschema:"minimum=1,maximum=100,default=50"`
-	Cursor       string `max:"4096" json:"cursor,omitempty" jsonschema_description:"next_cursor of the previous page, with the same arguments."`
+	Cursor       string `max:"4096" json:"cursor,omitempty" jsonschema_description:"The previous page's next_cursor; same arguments."`
 }
 
 type MailFolder struct {
@@ -168,7 +168,7 @@ func (r *ListMailFoldersResult) Text() string {
 // ---- get_thread ----
 
 type GetThreadArgs struct {
-	MessageID      string `json:"message_id,omitempty" handle:"md" jsonschema_description:"Any message of the thread. Give this or conversation_id."`
+	MessageID      string `json:"message_id,omitempty" handle:"md" jsonschema_description:"Any message of the thread (or give conversation_id)."`
 	ConversationID string `json:"conversation_id,omitempty" handle:"t"`
 	Limit          int    `json:"limit,omitempty" jsonschema:"minimum=1,maximum=50,default=20" jsonschema_description:"The latest N messages."`
 	PageArgs
@@ -180,7 +180,12 @@ type ThreadMessage struct {
 	ReceivedAt string `json:"received_at"`
 	IsDraft    bool   `json:"is_draft,omitempty"`
 	Junk       bool   `json:"junk,omitempty" jsonschema_description:"In the Junk Email folder."`
-	Text       string `json:"text"` // uniqueBody: without the quoted earlier messages
+	// Attachments other than inline images: list_attachments names them.
+	HasAttachments bool   `json:"has_attachments,omitempty"`
+	Text           string `json:"text"` // uniqueBody: without the quoted earlier messages
+	// The flag, importance and categories, in the text only: the
+	// schemas of tools/list have no room left for them here.
+	state MessageState
 	// The page holds part of the text: it began on the previous page
 	// (continued), or goes on on the next (continues).
 	Continued bool `json:"continued,omitempty"`
@@ -244,7 +249,7 @@ var getThread = define("get_thread",
 		junk := junkFolder(ctx, c, "")
 		err = get(ctx, c, "/me/messages", "", url.Values{
 			"$filter": {"conversationId eq " + odataString(conversationID)},
-			"$select": {"id,subject,from,receivedDateTime,isDraft,parentFolderId,uniqueBody"},
+			"$select": {"id,subject,from,receivedDateTime,isDraft,parentFolderId,uniqueBody,hasAttachments,flag,importance,categories"},
 			"$top":    {strconv.Itoa(threadPage)},
 		}, immutableIDs(), &page) // HTML, converted here (see bodyText)
 		isJunk := junk()
@@ -264,6 +269,7 @@ var getThread = define("get_thread",
 		for _, m := range msgs {
 			out.all = append(out.all, ThreadMessage{
 				ID: m.ID, From: m.sender(), ReceivedAt: m.ReceivedDateTime, IsDraft: m.IsDraft, Junk: isJunk(m.ParentFolderID),
+				HasAttachments: m.HasAttachments, state: m.state(),
 				Text: bodyText(m.UniqueBody.ContentType, m.UniqueBody.Content),
 			})
 		}
@@ -323,7 +329,9 @@ func (r *ThreadResult) shrink() bool {
 
 type graphThreadMessage struct {
 	graphMessage
-	IsDraft    bool `json:"isDraft"`
+	ODataType  string        `json:"@odata.type"`
+	Event      *graphMeeting `json:"event"` // a meeting message's event, when expanded
+	IsDraft    bool          `json:"isDraft"`
 	UniqueBody struct {
 		ContentType string `json:"contentType"`
 		Content     string `json:"content"`
@@ -351,10 +359,20 @@ func (r *ThreadResult) Text() string {
 		if m.Junk {
 			b.WriteString(" [junk]")
 		}
+		if m.HasAttachments {
+			b.WriteString(" [attachment]")
+		}
+		if marks := m.state.marks(); marks != "" {
+			b.WriteString(" " + strings.TrimSpace(marks))
+		}
 		if m.Continued {
 			b.WriteString(" (continued)")
 		}
-		b.WriteString("\n" + untrusted(m.From.String()+":\n"+m.Text))
+		cats := ""
+		if len(m.state.Categories) > 0 {
+			cats = "[cat: " + strings.Join(m.state.Categories, ", ") + "] "
+		}
+		b.WriteString("\n" + untrusted(cats+m.From.String()+":\n"+m.Text))
 	}
 	b.WriteString(r.readOn())
 	fmt.Fprintf(&b, "\n\nLatest message id: %s", r.LatestID)

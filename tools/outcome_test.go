@@ -72,6 +72,7 @@ func TestEveryCallIsRecordedWithItsOutcome(t *testing.T) {
 			tool: "search_mail", want: OutcomeConfigError},
 		{name: "expired sign-in", opts: []harnessOption{withSim(func(o *sim.Options) { o.RefreshFailed = true })},
 			tool: "search_mail", want: OutcomeConnectionError},
+		{name: "refresh refused", fault: &sim.Fault{RefreshFailed: true, Times: 10}, tool: "search_mail", want: OutcomeConnectionError},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			recs, opts := observed(tc.opts...)
