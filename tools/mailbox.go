@@ -75,7 +75,7 @@ type graphAutoReplies struct {
 	ExternalReplyMessage   *string    `json:"externalReplyMessage,omitempty"`
 }
 
-var getMailboxSettings = define("get_mailbox_settings",
+var getMailboxSettings = define("get_mailbox_settings", "Read mailbox settings",
 	"The user's mailbox settings: time zone, working hours, automatic replies (out of office), language, date and time formats.",
 	[]string{"MailboxSettings.Read", "MailboxSettings.ReadWrite"},
 	Hints{ReadOnly: true, Idempotent: true, OpenWorld: true},
@@ -189,7 +189,7 @@ type SetAutomaticRepliesArgs struct {
 
 var replyStatuses = []string{"disabled", "alwaysEnabled", "scheduled"}
 
-var setAutomaticReplies = define("set_automatic_replies",
+var setAutomaticReplies = define("set_automatic_replies", "Set automatic replies",
 	"Turn the user's automatic replies (out of office) off, on, or on from start to end (scheduled), and set their messages. Returns the settings in effect.",
 	[]string{"MailboxSettings.ReadWrite"},
 	Hints{ReadOnly: false, Destructive: false, Idempotent: true, OpenWorld: true},
