@@ -229,6 +229,9 @@ func decodeArgs(raw json.RawMessage, required []string, v any) error {
 	if err := checkBounds(v); err != nil {
 		return err
 	}
+	if err := checkRanges(v, present); err != nil {
+		return err
+	}
 	for _, name := range required {
 		if v, ok := present[name]; !ok || string(v) == "null" || string(v) == `""` || string(v) == "[]" {
 			return argError(name, "is required")
