@@ -12,6 +12,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -28,6 +29,7 @@ import (
 	"github.com/mark3labs/mcp-go/client"
 	mcpgotransport "github.com/mark3labs/mcp-go/client/transport"
 	mcpgo "github.com/mark3labs/mcp-go/mcp"
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -449,6 +451,15 @@ func (g *goSDKClient) getPrompt(ctx context.Context, name string, args map[strin
 	return names, text, nil
 }
 
+// isInvalidParams tells whether either client got JSON-RPC -32602.
+func isInvalidParams(err error) bool {
+	var wire *jsonrpc.Error
+	if errors.As(err, &wire) {
+		return wire.Code == jsonrpc.CodeInvalidParams
+	}
+	return errors.Is(err, mcpgo.ErrInvalidParams)
+}
+
 // asObject turns structured content, however a client decoded it, into a map.
 func asObject(v any) (map[string]any, error) {
 	if v == nil {
@@ -804,6 +815,10 @@ var scenarios = []scenario{
 		assert.Contains(t, text, "get_thread")
 		_, _, err = e.c.getPrompt(callCtx(t), "follow_up", map[string]string{"days": "-2"})
 		assert.ErrorContains(t, err, `"days"`, "a bad argument is named")
+		assert.True(t, isInvalidParams(err), "a bad argument is -32602, not an internal error: %v", err)
+		_, _, err = e.c.getPrompt(callCtx(t), "draft_reply", nil)
+		assert.ErrorContains(t, err, `Missing argument "message_id"`)
+		assert.True(t, isInvalidParams(err), "a missing argument is -32602: %v", err)
 	}},
 	{name: "CalendarContactsProfile", run: func(t *testing.T, e *env) {
 		today := e.now().UTC()

@@ -493,11 +493,48 @@ func isTerminal(f *os.File) bool {
 }
 
 func buildVersion() string {
-	if version != "" {
-		return version
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		info = nil
 	}
-	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" && info.Main.Version != "(devel)" {
-		return info.Main.Version
+	return versionOf(version, info)
+}
+
+// versionOf is the version serverInfo and --version show: the stamped one
+// (-ldflags "-X main.version=…", as the README builds it); else the VCS
+// revision the Go toolchain records in a checkout (12 hex digits, "-dirty"
+// with uncommitted changes); else the module version (go install
+// module@version, which records no VCS); else "dev". With
+// GOFLAGS=-buildvcs=false there is no revision and Main.Version is
+// "(devel)": "dev", not an empty or misleading version.
+func versionOf(stamped string, info *debug.BuildInfo) string {
+	if stamped != "" {
+		return stamped
+	}
+	if info == nil {
+		return "dev"
+	}
+	var revision string
+	var modified bool
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			revision = s.Value
+		case "vcs.modified":
+			modified = s.Value == "true"
+		}
+	}
+	if revision != "" {
+		if len(revision) > 12 {
+			revision = revision[:12]
+		}
+		if modified {
+			revision += "-dirty"
+		}
+		return revision
+	}
+	if v := info.Main.Version; v != "" && v != "(devel)" {
+		return v
 	}
 	return "dev"
 }

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -96,6 +97,31 @@ func TestRunVersion(t *testing.T) {
 	code, stdout, _ := runCmd(t, []string{"--version"}, nil, "")
 	assert.Equal(t, 0, code)
 	assert.Regexp(t, `^outlook-mcp \S+\n$`, stdout)
+}
+
+func TestVersionComesFromTheBuild(t *testing.T) {
+	vcs := func(modified string, main string) *debug.BuildInfo {
+		return &debug.BuildInfo{Main: debug.Module{Path: "github.com/outlook-mcp/outlook-mcp", Version: main},
+			Settings: []debug.BuildSetting{{Key: "vcs", Value: "git"},
+				{Key: "vcs.revision", Value: "d4520bd7a1b2c3d4e5f60718293a4b5c6d7e8f90"}, {Key: "vcs.modified", Value: modified}}}
+	}
+	for _, c := range []struct {
+		stamped string
+		info    *debug.BuildInfo
+		want    string
+	}{
+		{"v1.4.0", vcs("false", "(devel)"), "v1.4.0"}, // -ldflags -X main.version wins
+		{"", vcs("false", "v0.0.0-20261202124757-d4520bd7a1b2"), "d4520bd7a1b2"},
+		{"", vcs("true", "(devel)"), "d4520bd7a1b2-dirty"},
+		// go install …@v1.4.0: a module version, no VCS.
+		{"", &debug.BuildInfo{Main: debug.Module{Version: "v1.4.0"}}, "v1.4.0"},
+		// GOFLAGS=-buildvcs=false in a checkout: nothing to tell.
+		{"", &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Settings: []debug.BuildSetting{{Key: "-buildvcs", Value: "false"}}}, "dev"},
+		{"", &debug.BuildInfo{}, "dev"},
+		{"", nil, "dev"},
+	} {
+		assert.Equal(t, c.want, versionOf(c.stamped, c.info), "%+v", c.info)
+	}
 }
 
 func TestRunHelp(t *testing.T) {

@@ -10,6 +10,7 @@ package prompts
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -109,6 +110,18 @@ func (p Prompt) Definition() mcp.Prompt {
 // Get validates the arguments and builds the prompt's message. An error names
 // the argument and says what is expected.
 func (p Prompt) Get(args map[string]string, now time.Time) (*mcp.GetPromptResult, error) {
+	pairs, err := p.values(args, now)
+	if err != nil {
+		return nil, err
+	}
+	text := strings.NewReplacer(pairs...).Replace(p.text) + untrusted
+	return mcp.NewGetPromptResult(p.Description, []mcp.PromptMessage{
+		mcp.NewPromptMessage(mcp.RoleUser, mcp.NewTextContent(text)),
+	}), nil
+}
+
+// values validates the arguments and returns the text's replacements.
+func (p Prompt) values(args map[string]string, now time.Time) ([]string, error) {
 	names := make([]string, len(p.Arguments))
 	for i, a := range p.Arguments {
 		names[i] = a.Name
@@ -130,10 +143,37 @@ func (p Prompt) Get(args map[string]string, now time.Time) (*mcp.GetPromptResult
 		}
 		pairs = append(pairs, "{"+a.Name+"}", v)
 	}
-	text := strings.NewReplacer(pairs...).Replace(p.text) + untrusted
-	return mcp.NewGetPromptResult(p.Description, []mcp.PromptMessage{
-		mcp.NewPromptMessage(mcp.RoleUser, mcp.NewTextContent(text)),
-	}), nil
+	return pairs, nil
+}
+
+// CheckParams checks the arguments of a prompts/get request (method and
+// params as the client sent them) and returns what is wrong with them, or
+// nil: for any other method, an unknown prompt or params mcp-go cannot
+// read, which mcp-go answers itself. The transports answer its error as
+// JSON-RPC -32602 (invalid params) before mcp-go dispatches the request,
+// since mcp-go turns every error of a prompt handler into -32603. It knows
+// every prompt, not only those a server offers: a prompt left out (by the
+// tool selection or --hide-unavailable) and asked for with wrong arguments
+// gets the argument error rather than mcp-go's "not found", also -32602;
+// the prompts are no secret (README).
+func CheckParams(method string, params json.RawMessage) error {
+	if method != string(mcp.MethodPromptsGet) {
+		return nil
+	}
+	var req struct {
+		Name      string            `json:"name"`
+		Arguments map[string]string `json:"arguments"`
+	}
+	if json.Unmarshal(params, &req) != nil {
+		return nil
+	}
+	for _, p := range All() {
+		if p.Name == req.Name {
+			_, err := p.values(req.Arguments, time.Now())
+			return err
+		}
+	}
+	return nil
 }
 
 var triageInbox = Prompt{

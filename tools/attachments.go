@@ -34,7 +34,7 @@ type ListAttachmentsResult struct {
 
 const attachmentFields = "id,name,contentType,size,isInline"
 
-var listAttachments = define("list_attachments",
+var listAttachments = define("list_attachments", "List attachments",
 	"List a message's attachments: id, name, type, size, inline flag, and kind (file, item: an attached email or event, reference: a link). No contents: read one with read_attachment.",
 	[]string{"Mail.Read", "Mail.ReadWrite"},
 	Hints{ReadOnly: true, Idempotent: true, OpenWorld: true},
@@ -135,7 +135,7 @@ const (
 	attachmentURIStart = "outlook://attachments/"
 )
 
-var readAttachment = define("read_attachment",
+var readAttachment = define("read_attachment", "Read an attachment",
 	"Read an attachment's text (PDF, Word .docx, HTML, CSV, JSON, .ics, other text), max_chars at a time from offset; next_offset says where to go on. Other files (images, zip…): name, type, size, and the bytes as an embedded resource if ≤ 1 MB. Attached emails and links are described only.",
 	[]string{"Mail.Read", "Mail.ReadWrite"},
 	Hints{ReadOnly: true, Idempotent: true, OpenWorld: true},

@@ -2,6 +2,7 @@ package tools
 
 import (
 	"cmp"
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"strconv"
@@ -93,4 +94,63 @@ func checkValue(v reflect.Value, arg string, bound int) error {
 		return checkStruct(v, arg)
 	}
 	return nil
+}
+
+// checkRanges refuses an integer argument that was given but lies outside
+// the minimum and maximum its schema declares (its jsonschema tag). It
+// needs the arguments as sent: an omitted argument and 0 decode alike, and
+// an omitted one gets its default (checkLimit), while limit: 0 is out of
+// range like any other value below 1. One place for every tool, so the
+// schema and the check cannot drift apart.
+func checkRanges(v any, present map[string]json.RawMessage) error {
+	return checkStructRanges(reflect.ValueOf(v).Elem(), present)
+}
+
+func checkStructRanges(v reflect.Value, present map[string]json.RawMessage) error {
+	t := v.Type()
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct {
+			if err := checkStructRanges(v.Field(i), present); err != nil {
+				return err
+			}
+			continue
+		}
+		fv := v.Field(i)
+		if fv.Kind() == reflect.Pointer {
+			if fv.IsNil() {
+				continue
+			}
+			fv = fv.Elem()
+		}
+		if _, given := present[name]; !given || name == "" || !fv.CanInt() {
+			continue
+		}
+		minimum, hasMin := tagInt(f, "minimum")
+		maximum, hasMax := tagInt(f, "maximum")
+		switch n := fv.Int(); {
+		case hasMin && hasMax && (n < minimum || n > maximum):
+			return argError(name, "must be between %d and %d, not %d", minimum, maximum, n)
+		case hasMin && n < minimum:
+			return argError(name, "must be %d or more, not %d", minimum, n)
+		case hasMax && n > maximum:
+			return argError(name, "must be %d or less, not %d", maximum, n)
+		}
+	}
+	return nil
+}
+
+// tagInt reads key=N from f's jsonschema tag.
+func tagInt(f reflect.StructField, key string) (int64, bool) {
+	for part := range strings.SplitSeq(f.Tag.Get("jsonschema"), ",") {
+		if v, ok := strings.CutPrefix(part, key+"="); ok {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				panic(fmt.Sprintf("%s: jsonschema %s=%q is not an integer", f.Name, key, v))
+			}
+			return n, true
+		}
+	}
+	return 0, false
 }

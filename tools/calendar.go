@@ -69,7 +69,7 @@ type graphEvent struct {
 	IsOrganizer    bool                      `json:"isOrganizer"`
 }
 
-var listEvents = define("list_events",
+var listEvents = define("list_events", "List calendar events",
 	"List calendar events between start and end, recurring meetings expanded into occurrences, in start order. Returns subject, times (in time_zone), location (Teams for an online meeting: get_event has its join URL) and organizer per event.",
 	[]string{"Calendars.ReadBasic", "Calendars.Read", "Calendars.ReadWrite"},
 	Hints{ReadOnly: true, Idempotent: true, OpenWorld: true},
@@ -296,7 +296,7 @@ type ListCalendarsResult struct {
 	Calendars []CalendarInfo `json:"calendars"`
 }
 
-var listCalendars = define("list_calendars",
+var listCalendars = define("list_calendars", "List calendars",
 	"List the user's calendars (own and shared with them): id, name, color, whether it is the default and whether the user can add events. Pass an id as calendar_id to list_events or create_event.",
 	[]string{"Calendars.ReadBasic", "Calendars.Read", "Calendars.ReadWrite"},
 	Hints{ReadOnly: true, Idempotent: true, OpenWorld: true},

@@ -115,7 +115,7 @@ type ReplyArgs struct {
 	DraftOnly  bool   `json:"draft_only,omitempty" jsonschema_description:"Save the reply in Drafts for the user to review, instead of sending it."`
 }
 
-var replyToMessage = define("reply_to_message",
+var replyToMessage = define("reply_to_message", "Reply to a message",
 	"Reply to an email as the user: to its sender, or with reply_all to everyone on it, in the same conversation with the original quoted below. It is sent at once and cannot be undone: confirm the text with the user first, or set draft_only to save it in Drafts (returns the draft's id and a link to open it in Outlook).",
 	composeScopes,
 	Hints{ReadOnly: false, Destructive: false, Idempotent: false, OpenWorld: true},
@@ -227,7 +227,7 @@ type ForwardArgs struct {
 	DraftOnly bool     `json:"draft_only,omitempty" jsonschema_description:"Save the forward in Drafts for the user to review, instead of sending it."`
 }
 
-var forwardMessage = define("forward_message",
+var forwardMessage = define("forward_message", "Forward a message",
 	"Forward an email, with its attachments, as the user to the given recipients, with an optional comment above it. It is sent at once and cannot be undone: confirm the recipients with the user first, or set draft_only to save it in Drafts (returns the draft's id and a link to open it in Outlook).",
 	composeScopes,
 	Hints{ReadOnly: false, Destructive: false, Idempotent: false, OpenWorld: true},
@@ -268,7 +268,7 @@ type CreateDraftArgs struct {
 	BodyFormat string   `json:"body_format,omitempty" jsonschema:"enum=text,enum=html,default=text"`
 }
 
-var createDraft = define("create_draft",
+var createDraft = define("create_draft", "Create a draft",
 	"Save a new email in the user's Drafts without sending it, for the user to review and send from Outlook (or with send_draft). Returns the draft's id and a link to open it in Outlook. Every call makes a new draft.",
 	[]string{"Mail.ReadWrite"},
 	Hints{ReadOnly: false, Destructive: false, Idempotent: false, OpenWorld: true},
@@ -299,7 +299,7 @@ type SendDraftArgs struct {
 	DraftID string `json:"draft_id" handle:"dm" jsonschema_description:"Id of a draft: from create_draft, from reply_to_message or forward_message with draft_only, or from search_mail with folder drafts."`
 }
 
-var sendDraft = define("send_draft",
+var sendDraft = define("send_draft", "Send a draft",
 	"Send a draft from the user's Drafts now, as it is; it moves to Sent Items. It cannot be undone: confirm with the user first.",
 	[]string{"Mail.Send"},
 	Hints{ReadOnly: false, Destructive: false, Idempotent: false, OpenWorld: true},

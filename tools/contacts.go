@@ -149,7 +149,7 @@ func (src contactSource) search(ctx context.Context, c *Call, q string, limit in
 	return out, nil
 }
 
-var findContacts = define("find_contacts",
+var findContacts = define("find_contacts", "Find people",
 	"Find people by name or email address: searches the user's contacts, the people they work with, and the organisation's directory (each when permitted). Returns name, email, source, job, company, office, phones; personal contacts also an id for get_contact.",
 	anySourceScope(),
 	Hints{ReadOnly: true, Idempotent: true, OpenWorld: true},
@@ -370,7 +370,7 @@ type GetContactArgs struct {
 	ContactID string `json:"contact_id" handle:"c" jsonschema_description:"From find_contacts or create_contact."`
 }
 
-var getContact = define("get_contact",
+var getContact = define("get_contact", "Read a contact",
 	"One of the user's personal contacts in full: names, emails, phones, company, job, addresses, birthday, notes.",
 	[]string{"Contacts.Read", "Contacts.ReadWrite"},
 	Hints{ReadOnly: true, Idempotent: true, OpenWorld: true},
@@ -448,7 +448,7 @@ type newContact struct {
 
 var phoneNumber = regexp.MustCompile(`^\+?[0-9(][0-9 ()./-]{2,39}$`)
 
-var createContact = define("create_contact",
+var createContact = define("create_contact", "Create a contact",
 	"Save a new contact in the user's Outlook contacts. Each call adds one: check find_contacts first. Returns the stored contact and its id.",
 	[]string{"Contacts.ReadWrite"},
 	Hints{ReadOnly: false, Destructive: false, Idempotent: false, OpenWorld: true},

@@ -236,7 +236,7 @@ type GetEventArgs struct {
 	PageArgs
 }
 
-var getEvent = define("get_event",
+var getEvent = define("get_event", "Read an event",
 	"Read one calendar event in full: times, location, Teams join URL, organizer, attendees with their responses, your response, how it repeats, and the description as text.",
 	[]string{"Calendars.Read", "Calendars.ReadWrite"},
 	Hints{ReadOnly: true, Idempotent: true, OpenWorld: true},
@@ -444,7 +444,7 @@ func saveEvent(ctx context.Context, c *Call, r nango.Request, zone string, loc *
 	return out, nil
 }
 
-var createEvent = define("create_event",
+var createEvent = define("create_event", "Create an event",
 	"Create a calendar event. Outlook emails the attendees an invitation at once: confirm the details with the user first. Returns its id and Teams join URL.",
 	[]string{"Calendars.ReadWrite"},
 	Hints{ReadOnly: false, Destructive: false, Idempotent: false, OpenWorld: true},
@@ -464,7 +464,7 @@ var createEvent = define("create_event",
 		return saveEvent(ctx, c, nango.Request{Method: http.MethodPost, Path: path, Body: body}, zone, loc, "created")
 	})
 
-var updateEvent = define("update_event",
+var updateEvent = define("update_event", "Update an event",
 	"Change an event: only the fields given. attendees replaces the whole list. When the user organizes a meeting, Outlook sends the attendees the update. Returns the event as it now is.",
 	[]string{"Calendars.ReadWrite"},
 	Hints{ReadOnly: false, Destructive: false, Idempotent: true, OpenWorld: true},
@@ -513,7 +513,7 @@ type CancelEventResult struct {
 	Notified []string `json:"notified" jsonschema_description:"Attendees sent the cancellation."`
 }
 
-var cancelEvent = define("cancel_event",
+var cancelEvent = define("cancel_event", "Cancel an event",
 	"Cancel an event you organize: it leaves your calendar and every attendee is emailed the cancellation (with comment). Cannot be undone: confirm with the user. For a meeting someone else organizes, use respond_to_event with decline.",
 	[]string{"Calendars.ReadWrite"},
 	Hints{ReadOnly: false, Destructive: true, Idempotent: true, OpenWorld: true},
@@ -571,7 +571,7 @@ type RespondToEventResult struct {
 	SentResponse bool   `json:"sent_response"`
 }
 
-var respondToEvent = define("respond_to_event",
+var respondToEvent = define("respond_to_event", "Respond to an invitation",
 	"Answer a meeting invitation: accept, tentative or decline, with an optional comment to the organizer. A declined meeting leaves your calendar. Use an occurrence's id to answer only that one.",
 	[]string{"Calendars.ReadWrite"},
 	Hints{ReadOnly: false, Destructive: false, Idempotent: true, OpenWorld: true},

@@ -117,7 +117,7 @@ type SearchMailResult struct {
 
 func (r *SearchMailResult) shrink() bool { return stopEarly(&r.Messages, r.stop, &r.NextCursor) }
 
-var searchMail = define("search_mail",
+var searchMail = define("search_mail", "Search mail",
 	"Search or list the user's email, newest first. Returns id, subject, sender, time, read and attachment flags and a short preview per message (no bodies: use get_message for one message's full text). Combine query (free text or KQL) with the filters; no arguments lists the latest mail in all folders.",
 	[]string{"Mail.ReadBasic", "Mail.Read", "Mail.ReadWrite"},
 	Hints{ReadOnly: true, Idempotent: true, OpenWorld: true},
@@ -581,7 +581,7 @@ func (a graphAttachment) attachment() Attachment {
 	return Attachment{ID: a.ID, Name: a.Name, ContentType: a.ContentType, Size: a.Size, IsInline: a.IsInline}
 }
 
-var getMessage = define("get_message",
+var getMessage = define("get_message", "Read a message",
 	"Read one email: headers, text body (of a reply only its new text, unless include_quoted), attachment names and sizes. Use an id from search_mail.",
 	[]string{"Mail.Read", "Mail.ReadWrite"},
 	Hints{ReadOnly: true, Idempotent: true, OpenWorld: true},
@@ -721,7 +721,7 @@ type SendMailResult struct {
 	SavedToSentItem bool     `json:"saved_to_sent_items"`
 }
 
-var sendMail = define("send_mail",
+var sendMail = define("send_mail", "Send mail",
 	"Send a new email now, as the user. It cannot be undone: confirm recipients, subject and body with the user first. Returns once Outlook accepted it for delivery.",
 	[]string{"Mail.Send"},
 	Hints{ReadOnly: false, Destructive: false, Idempotent: false, OpenWorld: true},

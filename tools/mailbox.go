@@ -76,7 +76,7 @@ type graphAutoReplies struct {
 	ExternalReplyMessage   *string    `json:"externalReplyMessage,omitempty"`
 }
 
-var getMailboxSettings = define("get_mailbox_settings",
+var getMailboxSettings = define("get_mailbox_settings", "Read mailbox settings",
 	"The user's mailbox settings: time zone, working hours, automatic replies (out of office), language, date and time formats.",
 	[]string{"MailboxSettings.Read", "MailboxSettings.ReadWrite"},
 	Hints{ReadOnly: true, Idempotent: true, OpenWorld: true},
@@ -220,7 +220,7 @@ func externalAudience(arg string) (string, error) {
 	return "", argError("external_audience", "must be none, contacts_only or all, not %q", arg)
 }
 
-var setAutomaticReplies = define("set_automatic_replies",
+var setAutomaticReplies = define("set_automatic_replies", "Set automatic replies",
 	"Turn the user's automatic replies (out of office) off, on, or on from start to end (scheduled), and set their messages. Returns the settings in effect.",
 	[]string{"MailboxSettings.ReadWrite"},
 	Hints{ReadOnly: false, Destructive: false, Idempotent: true, OpenWorld: true},

@@ -58,7 +58,7 @@ func (f graphFolder) folder() MailFolder {
 // maxExpanded bounds the extra Graph calls one listing makes for subfolders.
 const maxExpanded = 10
 
-var listMailFolders = define("list_mail_folders",
+var listMailFolders = define("list_mail_folders", "List mail folders",
 	"List mail folders as a tree (subfolders one level down) with unread/total counts and the ids move_message and search_mail take. Default: the top-level folders.",
 	[]string{"Mail.ReadBasic", "Mail.Read", "Mail.ReadWrite"},
 	Hints{ReadOnly: true, Idempotent: true, OpenWorld: true},
@@ -207,7 +207,7 @@ type ThreadResult struct {
 // sort them here, so they are sorted after reading.
 const threadPage = 50
 
-var getThread = define("get_thread",
+var getThread = define("get_thread", "Read a conversation",
 	"Read an email conversation oldest first, each message with only its new text (no quoted replies). Give message_id (any message in it) or conversation_id.",
 	[]string{"Mail.Read", "Mail.ReadWrite"},
 	Hints{ReadOnly: true, Idempotent: true, OpenWorld: true},
@@ -400,7 +400,7 @@ type MoveResult struct {
 	deleted bool
 }
 
-var moveMessage = define("move_message",
+var moveMessage = define("move_message", "Move a message",
 	"Move an email to another folder (archive, a project folder...). Returns the folder and the message's id from now on: an id can change with a move.",
 	[]string{"Mail.ReadWrite"},
 	Hints{ReadOnly: false, Destructive: false, Idempotent: false, OpenWorld: true},
@@ -415,7 +415,7 @@ var moveMessage = define("move_message",
 		return move(ctx, c, in.MessageID, dest)
 	})
 
-var deleteMessage = define("delete_message",
+var deleteMessage = define("delete_message", "Delete a message",
 	"Delete an email: it moves to Deleted Items, where the user can still recover it (never a permanent delete).",
 	[]string{"Mail.ReadWrite"},
 	Hints{ReadOnly: false, Destructive: true, Idempotent: false, OpenWorld: true},
@@ -510,7 +510,7 @@ type graphMessageState struct {
 	} `json:"flag"`
 }
 
-var updateMessage = define("update_message",
+var updateMessage = define("update_message", "Update a message",
 	"Mark an email read or unread, flag it (or mark the flag complete), set its categories or importance. Only the given properties change.",
 	[]string{"Mail.ReadWrite"},
 	Hints{ReadOnly: false, Destructive: false, Idempotent: true, OpenWorld: true},

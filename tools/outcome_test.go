@@ -126,7 +126,7 @@ func TestARecordNamesTheCallerAndRetries(t *testing.T) {
 }
 
 func TestAPanicIsRecordedAsAnInternalError(t *testing.T) {
-	boom := define("boom", "Panics.", []string{"User.Read"}, Hints{ReadOnly: true, Idempotent: true},
+	boom := define("boom", "Boom", "Panics.", []string{"User.Read"}, Hints{ReadOnly: true, Idempotent: true},
 		func(context.Context, *Call, struct{}) (*ProfileResult, error) { panic("boom") })
 	recs, opts := observed(withTools([]Tool{boom}))
 	h := newHarness(t, opts...)

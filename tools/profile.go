@@ -31,7 +31,7 @@ type ProfileResult struct {
 	Tools             []ToolAccess `json:"tools"`
 }
 
-var getProfile = define("get_profile",
+var getProfile = define("get_profile", "Profile and permissions",
 	"Who the connected Outlook user is (name, email), which Microsoft Graph permissions the connection has, and which tools are usable. Call it first when unsure whose mailbox this is or why a tool is refused.",
 	[]string{"User.Read", "User.ReadWrite", "User.ReadBasic.All", "User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"},
 	Hints{ReadOnly: true, Idempotent: true, OpenWorld: true},

@@ -355,3 +355,51 @@ func BenchmarkOneLineRunes(b *testing.B) {
 		oneLineRunes(preview, 160)
 	}
 }
+
+func TestEveryIntegerOutOfItsSchemaRangeIsRefused(t *testing.T) {
+	// Each integer argument of every tool, just outside the range its
+	// schema declares: refused by name with the range, before the handler.
+	// limit: 0 included, which decodes like an omitted limit.
+	checked := 0
+	for _, tool := range All() {
+		var schema struct {
+			Properties map[string]struct {
+				Type    string `json:"type"`
+				Minimum *int   `json:"minimum"`
+				Maximum *int   `json:"maximum"`
+			} `json:"properties"`
+		}
+		require.NoError(t, json.Unmarshal(tool.inputSchema, &schema))
+		for name, p := range schema.Properties {
+			if p.Type != "integer" {
+				continue
+			}
+			var outside []int
+			if p.Minimum != nil {
+				outside = append(outside, *p.Minimum-1)
+			}
+			if p.Maximum != nil {
+				outside = append(outside, *p.Maximum+1)
+			}
+			for _, n := range outside {
+				raw, _ := json.Marshal(map[string]any{name: n})
+				err := decodeArgs(raw, tool.required, tool.newArgs())
+				require.Error(t, err, "%s.%s = %d", tool.Name, name, n)
+				assert.Contains(t, err.Error(), fmt.Sprintf("Invalid argument %q: must be", name), "%s.%s = %d", tool.Name, name, n)
+				assert.Contains(t, err.Error(), fmt.Sprintf("not %d", n), "%s.%s", tool.Name, name)
+				checked++
+			}
+		}
+	}
+	assert.Greater(t, checked, 15)
+
+	h := newHarness(t)
+	for _, tool := range []string{"search_mail", "list_events", "find_contacts", "list_mail_folders"} {
+		msg := h.fails(tool, map[string]any{"limit": 0})
+		assert.Regexp(t, `Invalid argument "limit": must be between 1 and \d+, not 0`, msg, tool)
+	}
+	assert.Empty(t, h.graph("/"), "nothing out of range reaches Graph")
+	var mail SearchMailResult
+	h.ok("search_mail", map[string]any{}, &mail)
+	assert.Len(t, mail.Messages, 10, "an omitted limit is still the default")
+}

@@ -108,7 +108,7 @@ type graphSchedule struct {
 	} `json:"error"`
 }
 
-var getFreeBusy = workOrSchoolOnly(define("get_free_busy",
+var getFreeBusy = workOrSchoolOnly(define("get_free_busy", "Check free/busy",
 	"When colleagues (or rooms) are busy between start and end: per person, merged busy, tentative and out-of-office intervals (with subjects where visible) and their working hours. Work or school accounts only. To pick a time for a meeting, find_meeting_times is simpler.",
 	[]string{"Calendars.Read", "Calendars.ReadWrite"},
 	Hints{ReadOnly: true, Idempotent: true, OpenWorld: true},
@@ -263,7 +263,7 @@ type MeetingTimesResult struct {
 	Reason      string        `json:"reason,omitempty" jsonschema_description:"Why there is none."`
 }
 
-var findMeetingTimes = workOrSchoolOnly(define("find_meeting_times",
+var findMeetingTimes = workOrSchoolOnly(define("find_meeting_times", "Find meeting times",
 	"Suggest times when the user and the attendees are free for a meeting of duration_minutes, within working hours, best first, with each attendee's availability. Work or school accounts only. Book one with create_event.",
 	[]string{"Calendars.Read.Shared", "Calendars.ReadWrite.Shared"},
 	Hints{ReadOnly: true, Idempotent: true, OpenWorld: true},

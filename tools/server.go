@@ -90,11 +90,13 @@ func NewServer(version string, deps Deps, tools []Tool) *server.MCPServer {
 func (t Tool) Definition() mcp.Tool {
 	def := mcp.Tool{
 		Name:            t.Name,
+		Title:           t.Title,
 		Description:     t.Description,
 		RawInputSchema:  t.inputSchema,
 		RawOutputSchema: t.outputSchema,
 	}
 	for _, opt := range []mcp.ToolOption{
+		mcp.WithTitleAnnotation(t.Title), // what clients before 2025-06-18 show
 		mcp.WithReadOnlyHintAnnotation(t.Hints.ReadOnly),
 		mcp.WithDestructiveHintAnnotation(t.Hints.Destructive),
 		mcp.WithIdempotentHintAnnotation(t.Hints.Idempotent),

@@ -46,7 +46,11 @@ type withResources interface {
 
 // Tool is one MCP tool.
 type Tool struct {
-	Name        string
+	Name string
+	// Title is the name a person reads in a client's tool list ("Search
+	// mail"): MCP's Tool.title, and annotations.title for clients of
+	// protocol versions before 2025-06-18.
+	Title       string
 	Description string
 	// Scopes the tool needs, any one of them, least privileged first. The
 	// gate refuses the call before Graph when none is granted.
@@ -88,15 +92,16 @@ type Call struct {
 	junk    *junkFolders // the server's memory of Junk Email folder ids
 }
 
-// define declares a tool from a typed handler. In and Out are reflected by
+// define declares a tool from a typed handler: its name, its title for
+// people, its description for the model. In and Out are reflected by
 // invopop into the input and output schemas.
-func define[In any, Out Result](name, description string, scopes []string, hints Hints,
+func define[In any, Out Result](name, title, description string, scopes []string, hints Hints,
 	handle func(ctx context.Context, c *Call, in In) (Out, error)) Tool {
 	in, required := schemaOf[In](true)
 	out, _ := schemaOf[Out](false)
 	_ = checkBounds(new(In)) // a malformed max tag panics here, at start-up, not on a call
 	return Tool{
-		Name: name, Description: description, Scopes: scopes, Hints: hints,
+		Name: name, Title: title, Description: description, Scopes: scopes, Hints: hints,
 		inputSchema: in, outputSchema: out, required: required,
 		newArgs: func() any { return new(In) },
 		run: func(ctx context.Context, c *Call, raw json.RawMessage) (Result, error) {
@@ -114,10 +119,10 @@ func define[In any, Out Result](name, description string, scopes []string, hints
 
 var reflector = jsonschema.Reflector{Anonymous: true, DoNotReference: true, ExpandedStruct: true}
 
-// schemaOf reflects T into a JSON schema fit for MCP (no $schema, no $ref,
-// additionalProperties false at the top) and returns its required
-// properties. strict keeps additionalProperties false on nested objects
-// and the descriptions: right for arguments, only tokens for results.
+// schemaOf reflects T into a JSON schema fit for MCP and returns its
+// required properties. strict is for arguments: the schema keeps its
+// descriptions and is portable (see portable); otherwise it is a result's,
+// loosened (see loosen).
 func schemaOf[T any](strict bool) (json.RawMessage, []string) {
 	s := reflector.Reflect(new(T))
 	s.Version = ""
@@ -125,10 +130,10 @@ func schemaOf[T any](strict bool) (json.RawMessage, []string) {
 		// An argument-less tool still needs an object schema with properties.
 		s.Properties = jsonschema.NewProperties()
 	}
-	if !strict {
-		for p := s.Properties.Oldest(); p != nil; p = p.Next() {
-			loosen(p.Value)
-		}
+	if strict {
+		portable(s)
+	} else {
+		loosen(s)
 	}
 	raw, err := json.Marshal(s)
 	if err != nil {
@@ -137,15 +142,54 @@ func schemaOf[T any](strict bool) (json.RawMessage, []string) {
 	return raw, s.Required
 }
 
-// loosen drops additionalProperties and descriptions from s and the objects
-// below it: a result's meaning is in the tool's description and its text,
-// and every token of tools/list is paid on every request.
+// portable makes an input schema one that model providers take as it is:
+// Gemini's function declarations (a subset of OpenAPI 3.0's schema object)
+// and OpenAI's function calling in its non-strict mode. What invopop gives
+// us, keyword by keyword:
+//   - type (one name, never a list), description, properties, required,
+//     items, enum (strings only), minimum, maximum, maxItems: kept, all in
+//     the subset;
+//   - default: kept. OpenAPI 3.0 has it and Gemini's Schema takes it (and
+//     ignores it for validation); it tells the model what leaving an
+//     argument out means;
+//   - additionalProperties: dropped, everywhere. Gemini refuses it, and it
+//     buys nothing: decodeArgs refuses unknown arguments by name anyway;
+//   - required: dropped where empty (OpenAPI 3.0 wants at least one name);
+//   - properties: kept even where empty (an argument-less tool). OpenAI
+//     refuses an object schema without properties, and MCP clients pass it
+//     on; Gemini took an empty one badly before 2025 and takes it now;
+//   - $schema, $ref, $defs, anyOf, oneOf, allOf, const: never produced
+//     (Version cleared, DoNotReference, no union types in arguments);
+//     TestInputSchemasArePortable fails if one appears.
+func portable(s *jsonschema.Schema) {
+	if s == nil {
+		return
+	}
+	s.AdditionalProperties = nil
+	if len(s.Required) == 0 {
+		s.Required = nil
+	}
+	portable(s.Items)
+	if s.Properties != nil {
+		for p := s.Properties.Oldest(); p != nil; p = p.Next() {
+			portable(p.Value)
+		}
+	}
+}
+
+// loosen drops additionalProperties, descriptions and required lists from
+// s and the objects below it: a result's meaning is in the tool's
+// description and its text, and every token of tools/list is paid on
+// every request (the result's own required list stays). Without
+// additionalProperties an output schema also lets a later version add a
+// field without breaking a client that validates structuredContent.
 func loosen(s *jsonschema.Schema) {
 	if s == nil {
 		return
 	}
 	s.AdditionalProperties = nil
 	s.Description = ""
+	s.Required = nil
 	loosen(s.Items)
 	if s.Properties != nil {
 		for p := s.Properties.Oldest(); p != nil; p = p.Next() {
@@ -185,6 +229,9 @@ func decodeArgs(raw json.RawMessage, required []string, v any) error {
 		return &inputError{msg: "arguments are not valid JSON: " + err.Error()}
 	}
 	if err := checkBounds(v); err != nil {
+		return err
+	}
+	if err := checkRanges(v, present); err != nil {
 		return err
 	}
 	for _, name := range required {

@@ -182,9 +182,9 @@ func mount(s *server.MCPServer, cfg HTTPConfig) (http.Handler, *server.SSEServer
 	sse := server.NewSSEServer(s, server.WithKeepAlive(true),
 		server.WithSSEDisableLocalhostProtection(true), server.WithSessionIDGenerator(bound.generateID), server.WithSSEContextFunc(bound.context))
 	mux := http.NewServeMux()
-	mux.Handle("/mcp", g.Protect(streamable, true))
+	mux.Handle("/mcp", g.Protect(checkStreamable(streamable), true))
 	mux.Handle("/sse", g.Protect(bound.open(sse.SSEHandler()), true))
-	mux.Handle("/message", g.Protect(bound.post(g, sse.MessageHandler()), false))
+	mux.Handle("/message", g.Protect(bound.post(g, checkMessage(sse, sse.MessageHandler())), false))
 	cfg.Ops.mount(mux, g)
 	for path, h := range cfg.Public {
 		mux.Handle(path, h)

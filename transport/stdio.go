@@ -80,11 +80,15 @@ func (l *lineLimiter) next() ([][]byte, error) {
 		}
 		switch err {
 		case nil:
+			if l.refused(append(line, piece)) {
+				line, size = nil, 0
+				continue
+			}
 			return append(line, piece), nil
 		case bufio.ErrBufferFull:
 			line = append(line, bytes.Clone(piece))
 		default: // the end of input: pass on what is left
-			if size == 0 {
+			if size == 0 || l.refused(append(line, piece)) {
 				return nil, err
 			}
 			return append(line, piece), err
@@ -115,15 +119,22 @@ func (l *lineLimiter) refuse(id json.RawMessage) {
 	if id == nil {
 		id = json.RawMessage("null")
 	}
-	msg, _ := json.Marshal(struct {
-		JSONRPC string                  `json:"jsonrpc"`
-		ID      json.RawMessage         `json:"id"`
-		Error   mcp.JSONRPCErrorDetails `json:"error"`
-	}{mcp.JSONRPC_VERSION, id, mcp.JSONRPCErrorDetails{
-		Code:    mcp.INVALID_REQUEST,
-		Message: fmt.Sprintf("request too large: the limit is %s per message", byteSize(l.limit)),
-	}})
+	msg := rpcError(id, mcp.INVALID_REQUEST, fmt.Sprintf("request too large: the limit is %s per message", byteSize(l.limit)))
 	_, _ = l.out.Write(append(msg, '\n'))
+}
+
+// refused answers a whole line that refusal refuses (invalid prompt
+// arguments) on out itself, so that mcp-go never sees it.
+func (l *lineLimiter) refused(line [][]byte) bool {
+	msg := line[0]
+	if len(line) > 1 {
+		msg = bytes.Join(line, nil)
+	}
+	reply := refusal(msg)
+	if reply != nil {
+		_, _ = l.out.Write(append(reply, '\n'))
+	}
+	return reply != nil
 }
 
 // peekID finds a JSON-RPC message's top-level "id" in its first bytes, or
