@@ -9,7 +9,7 @@ import (
 
 // A comment may point a reader only at what the repository holds.
 func TestCommentsPointInsideTheRepository(t *testing.T) {
-	outside := regexp.MustCompile(`//.*(?:^|[\s(])(?:/work/|/home/|/Users/|/root/|~/|\.\./\.\./)`)
+	outside := regexp.MustCompile(`//.*(?:^|[\s(])(?:/work/|/home/|/Users/|/root/|~/|\.\./\.\./|facts/)`)
 	files, err := filepath.Glob("*.go")
 	if err != nil {
 		t.Fatal(err)
