@@ -48,7 +48,7 @@ func runClassify(t *testing.T, tests []classifyCase) {
 	}
 }
 
-// Nango's own errors, from facts/nango.md.
+// Nango's own errors, as Nango's API reference documents them.
 func TestClassifyNangoErrors(t *testing.T) {
 	runClassify(t, []classifyCase{
 		{"no Authorization header", 401, errBody("missing_auth_header", "Authentication failed. The request is missing the Authorization header."), nil,

@@ -90,7 +90,8 @@ type rawAttachment struct {
 	IsInline    bool   `json:"isInline"`
 	ContentID   string `json:"contentId"`
 	Content     string `json:"content"`      // text content (an attached item: its MIME)
-	Bytes       string `json:"contentBytes"` // or binary content, base64; with neither, a small stub
+	Bytes       string `json:"contentBytes"` // or binary content, base64
+	Text        string `json:"text"`         // or the text of a file the fixture describes: made a real file of its type (files.go)
 	Type        string `json:"@odata.type"`  // default #microsoft.graph.fileAttachment
 }
 
@@ -480,7 +481,7 @@ func (b *mailbox) loadMessage(rm rawMessage, c clock) (*message, error) {
 		case ra.Content != "":
 			a.data = []byte(ra.Content)
 		default:
-			a.data = stubContent(ra.ContentType, ra.Name)
+			a.data = renderFile(ra.ContentType, ra.Name, ra.Text)
 		}
 		// A size the fixture states stands for a file it only describes;
 		// otherwise the size is the bytes plus Exchange's overhead.
@@ -503,19 +504,6 @@ func internetMessageID(id, from string) string {
 		return fmt.Sprintf("<SA1PR11MB%04d%08X%04X@SA1PR11MB%04d.namprd11.prod.outlook.com>", h%9000+1000, uint32(h>>16), uint16(h>>48), h%9000+1000)
 	}
 	return fmt.Sprintf("<%016x.%d@mail.%s>", h, h%100000, domain)
-}
-
-// stubContent stands in for binary attachments the fixture only describes.
-func stubContent(contentType, name string) []byte {
-	switch {
-	case strings.Contains(contentType, "pdf"):
-		return []byte("%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Title (" + name + ") >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n")
-	case strings.HasPrefix(contentType, "image/png"):
-		return []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\x00IEND\xaeB`\x82")
-	case strings.Contains(contentType, "officedocument"), strings.Contains(contentType, "zip"):
-		return []byte("PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00" + name + "PK\x05\x06\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00")
-	}
-	return []byte(name)
 }
 
 // quoteReplies appends, to every reply or forward, the message it answers

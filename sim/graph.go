@@ -77,7 +77,8 @@ type route struct {
 	handle  func(*Sim, *graphReq) (*reply, error)
 }
 
-// Scope sets, from the "any of" table in facts/graph.md.
+// Scope sets, from the "least to most privileged" permissions table of
+// each endpoint's page in Microsoft Graph's API reference.
 var (
 	scopesMailList = []string{"Mail.ReadBasic", "Mail.Read", "Mail.ReadWrite"}
 	scopesMailRead = []string{"Mail.Read", "Mail.ReadWrite"}

@@ -1,7 +1,8 @@
 // Package sim is an in-memory simulator of the Nango API with a Microsoft
 // Graph Outlook mailbox behind its proxy. It backs the test suite and the
 // product's --sandbox mode, so it reproduces the real services' behaviour,
-// quirks and errors (see /work/shared/facts): Nango's authentication, header
+// quirks and errors, as Nango's and Microsoft Graph's documentation describe
+// them and sim_test.go pins them down: Nango's authentication, header
 // forwarding and status rewriting; Graph's scopes, OData query options, KQL
 // search, paging, time zones and error shapes. It never touches the network.
 package sim

@@ -1,8 +1,10 @@
 package tools
 
 import (
+	"archive/zip"
 	"bytes"
 	"encoding/base64"
+	"image/png"
 	"strconv"
 	"strings"
 	"testing"
@@ -246,9 +248,83 @@ func TestReadAttachmentNeedsMailRead(t *testing.T) {
 
 func TestReadAttachmentReportsAnUnreadableFile(t *testing.T) {
 	h := newHarness(t)
-	mid, a := h.attachment("Atlas pricing v7.pdf") // the sample mailbox only describes this one: its bytes are no real PDF
+	// A file called PDF whose bytes are no PDF: the sample mailbox has none.
+	require.NoError(t, h.sim.AddMessage([]byte(`{"id": "AAMkAGJyb2tlbi1wZGY=", "folder": "inbox", "receivedDateTime": "-1m",
+		"from": "Mallory <mallory@example.net>", "subject": "Scan", "body": "<p>Scanned.</p>",
+		"attachments": [{"name": "scan.pdf", "contentType": "application/pdf", "contentBytes": "`+base64.StdEncoding.EncodeToString([]byte("%PDF-1.7\nnot really\n%%EOF\n"))+`"}]}`)))
+	mid, a := h.attachment("scan.pdf")
 	msg := h.fails("read_attachment", map[string]any{"message_id": mid, "attachment_id": a.ID})
-	assert.True(t, strings.HasPrefix(unmarked(msg), `read_attachment: cannot read the text of ⟦data M⟧Atlas pricing v7.pdf⟦end M⟧: not a readable PDF (`), msg)
+	assert.True(t, strings.HasPrefix(unmarked(msg), `read_attachment: cannot read the text of ⟦data M⟧scan.pdf⟦end M⟧: not a readable PDF (`), msg)
+}
+
+// Every file the sample mailbox holds is real: read_attachment reads each
+// one's text (or returns its bytes), and none is a placeholder.
+func TestEverySampleAttachmentIsReal(t *testing.T) {
+	h := newHarness(t)
+	// The words each mail promises its file holds; nil for a binary file,
+	// whose bytes come back. Any other file must read as text.
+	promised := map[string][]string{
+		"Tailspin - Atlas feedback notes.pdf":          {"webhook retries", "key rotation", "sandbox limits"},
+		"Onboarding-flow-v5.pdf":                       {"Onboarding flow v5"},
+		"Atlas pricing v7.pdf":                         {"$0.80 per 10k calls", "15%"},
+		"E-ticket MT7QX2.pdf":                          {"MT7QX2", "LHR"},
+		"Northwind-Contoso MOU (signed).pdf":           {"30 days' notice"},
+		"Fabrikam DPA - redline.docx":                  {"7.2", "60 days", "support access logs"},
+		"Q4 Plan - Atlas v3.docx":                      {},
+		"MT7QX2 flights.ics":                           {"LHR"},
+		"churn-by-segment.csv":                         {"segment,tenants,churned"},
+		"FY27 Planning Template - Cloud Platform.xlsx": nil,
+		"atlas-beta-churn-analysis.xlsx":               nil,
+		"image001.png":                                 nil,
+		"image002.png":                                 nil,
+	}
+	var found SearchMailResult
+	h.ok("search_mail", map[string]any{"has_attachments": true, "limit": 50}, &found)
+	seen := map[string]bool{}
+	for _, m := range found.Messages {
+		var list ListAttachmentsResult
+		h.ok("list_attachments", map[string]any{"message_id": m.ID}, &list)
+		for _, a := range list.Attachments {
+			seen[a.Name] = true
+			if a.Kind != "file" || a.Size > 25<<20 {
+				continue // a link or an attached email is described; an oversized file is refused unread (tested above)
+			}
+			args := map[string]any{"message_id": m.ID, "attachment_id": a.ID}
+			var out ReadAttachmentResult
+			h.ok("read_attachment", args, &out)
+			words, known := promised[a.Name]
+			if known && words == nil {
+				res := h.call("read_attachment", args)
+				require.Len(t, res.Content, 2, a.Name)
+				blob, err := base64.StdEncoding.DecodeString(res.Content[1].(mcp.EmbeddedResource).Resource.(mcp.BlobResourceContents).Blob)
+				require.NoError(t, err)
+				switch {
+				case strings.HasSuffix(a.Name, ".png"):
+					_, err = png.Decode(bytes.NewReader(blob))
+					assert.NoError(t, err, "%s is a real PNG", a.Name)
+				default:
+					zr, err := zip.NewReader(bytes.NewReader(blob), int64(len(blob)))
+					require.NoError(t, err, "%s is a real Office file", a.Name)
+					names := []string{}
+					for _, f := range zr.File {
+						names = append(names, f.Name)
+					}
+					assert.Contains(t, names, "xl/worksheets/sheet1.xml", a.Name)
+				}
+				continue
+			}
+			assert.NotEmpty(t, out.Format, a.Name)
+			assert.NotEqual(t, "The file holds no text.", out.Note, a.Name)
+			assert.Greater(t, len(strings.Fields(out.Content)), 3, "%s: real text, not a placeholder: %q", a.Name, out.Content)
+			assert.NotEqual(t, a.Name, strings.TrimSpace(out.Content), a.Name)
+			for _, w := range words {
+				assert.Contains(t, strings.ToLower(out.Content), strings.ToLower(w), a.Name)
+			}
+		}
+	}
+	for name := range promised {
+		assert.True(t, seen[name], "%s is in the sample mailbox", name)
+	}
 }
 
 func TestReadAttachmentRefusesAHostilePDFSafely(t *testing.T) {
