@@ -430,12 +430,11 @@ func buildServer(cfg nango.Config, connectionID string, o options, logger *slog.
 	for i, t := range selected {
 		names[i] = t.Name
 	}
-	s.AddPrompts(prompts.For(names)...) // also announces the prompts capability
+	lacks := func(ctx context.Context) func(string) string { return deps.Lacking(ctx, selected) }
+	s.AddPrompts(prompts.For(names, lacks)...) // also announces the prompts capability
 	if o.hide {
 		// A prompt whose tools are hidden would send the model to them.
-		server.WithPromptFilter(prompts.OnlyUsable(func(ctx context.Context) func(string) bool {
-			return deps.Usable(ctx, selected)
-		}))(s)
+		server.WithPromptFilter(prompts.OnlyUsable(lacks))(s)
 	}
 	return s, client, nil
 }

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"log/slog"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/mark3labs/mcp-go/client"
@@ -33,15 +35,8 @@ func TestServerOffersThePromptsItsToolsSupport(t *testing.T) {
 			if o.sandboxScopes == "" {
 				o.sandboxScopes = "User.Read Mail.ReadWrite Mail.Send Calendars.ReadWrite Calendars.ReadWrite.Shared Contacts.ReadWrite People.Read MailboxSettings.ReadWrite"
 			}
-			srv, _, err := newServer(o, getenv(nil), slog.New(slog.DiscardHandler))
-			require.NoError(t, err)
-			c, err := client.NewInProcessClient(srv)
-			require.NoError(t, err)
 			ctx := callCtx(t)
-			require.NoError(t, c.Start(ctx))
-			defer c.Close()
-			session, err := c.Initialize(ctx, mcp.InitializeRequest{Params: mcp.InitializeParams{ProtocolVersion: mcp.LATEST_PROTOCOL_VERSION}})
-			require.NoError(t, err)
+			c, session := promptClient(t, ctx, o)
 			assert.NotNil(t, session.Capabilities.Prompts, "the server announces prompts")
 			toolList, err := c.ListTools(ctx, mcp.ListToolsRequest{})
 			require.NoError(t, err)
@@ -67,4 +62,37 @@ func TestServerOffersThePromptsItsToolsSupport(t *testing.T) {
 			}
 		})
 	}
+}
+
+// With the connection's scopes known, a prompt whose tools lack one says so
+// before anything else; with every scope it says nothing of the kind.
+func TestPromptNamesTheScopesTheConnectionLacks(t *testing.T) {
+	for scopes, want := range map[string]string{
+		"User.Read Mail.ReadWrite":           "Before you start: this connection lacks Mail.Send (needed by send_draft); tell the user first",
+		"User.Read Mail.ReadWrite Mail.Send": "",
+	} {
+		ctx := callCtx(t)
+		c, _ := promptClient(t, ctx, options{sandbox: true, sandboxScopes: scopes})
+		res, err := c.GetPrompt(ctx, mcp.GetPromptRequest{Params: mcp.GetPromptParams{Name: "draft_reply", Arguments: map[string]string{"message_id": "AAMkAGI2"}}})
+		require.NoError(t, err)
+		text := res.Messages[0].Content.(mcp.TextContent).Text
+		if want == "" {
+			assert.NotContains(t, text, "Before you start", scopes)
+		} else {
+			assert.True(t, strings.HasPrefix(text, want), "%s: %s", scopes, text)
+		}
+	}
+}
+
+// promptClient connects mcp-go's in-process client to the server o makes.
+func promptClient(t *testing.T, ctx context.Context, o options) (*client.Client, *mcp.InitializeResult) {
+	srv, _, err := newServer(o, getenv(nil), slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	c, err := client.NewInProcessClient(srv)
+	require.NoError(t, err)
+	require.NoError(t, c.Start(ctx))
+	t.Cleanup(func() { _ = c.Close() })
+	session, err := c.Initialize(ctx, mcp.InitializeRequest{Params: mcp.InitializeParams{ProtocolVersion: mcp.LATEST_PROTOCOL_VERSION}})
+	require.NoError(t, err)
+	return c, session
 }

@@ -5,7 +5,9 @@
 // A prompt is one declaration: name, description, arguments, the tools its
 // text names, and the text. A server offers a prompt only when it offers
 // every tool the prompt names (read-only mode and toolset selection leave
-// some out); the text never adapts, so what a prompt says is always true.
+// some out). When the caller's granted scopes are known and miss what a
+// prompt's tools need, the text begins by naming it, so the model tells the
+// user before it starts.
 package prompts
 
 import (
@@ -50,21 +52,27 @@ func All() []Prompt {
 	return []Prompt{triageInbox, draftReply, scheduleMeeting, dailyBriefing, followUp}
 }
 
+// Lacks tells, for the caller of ctx, the least-privileged scope each tool
+// lacks: "" when the tool is usable or the granted scopes are unknown (see
+// tools.Deps.Lacking). It is the prompts' one view of the granted scopes.
+type Lacks func(ctx context.Context) func(tool string) string
+
 // For returns the prompts whose tools are all in offered, ready to add to a
-// server with AddPrompts.
-func For(offered []string) []server.ServerPrompt {
-	return serve(offered, time.Now)
+// server with AddPrompts. lacks (nil: unknown) lets a prompt's text name
+// the scopes its tools lack.
+func For(offered []string, lacks Lacks) []server.ServerPrompt {
+	return serve(offered, lacks, time.Now)
 }
 
 // OnlyUsable filters a prompt listing down to the prompts whose tools the
-// caller may use (see tools.Deps.Usable), for --hide-unavailable.
-func OnlyUsable(usable func(ctx context.Context) func(tool string) bool) server.PromptFilterFunc {
+// caller may use, for --hide-unavailable.
+func OnlyUsable(lacks Lacks) server.PromptFilterFunc {
 	return func(ctx context.Context, list []mcp.Prompt) []mcp.Prompt {
-		ok := usable(ctx)
+		lacking := lacks(ctx)
 		out := list[:0:0]
 		for _, listed := range list {
 			for _, p := range All() {
-				if p.Name == listed.Name && !slices.ContainsFunc(p.Tools, func(t string) bool { return !ok(t) }) {
+				if p.Name == listed.Name && p.missing(lacking) == "" {
 					out = append(out, listed)
 				}
 			}
@@ -73,7 +81,7 @@ func OnlyUsable(usable func(ctx context.Context) func(tool string) bool) server.
 	}
 }
 
-func serve(offered []string, now func() time.Time) []server.ServerPrompt {
+func serve(offered []string, lacks Lacks, now func() time.Time) []server.ServerPrompt {
 	var out []server.ServerPrompt
 	for _, p := range All() {
 		if !p.offeredBy(offered) {
@@ -81,12 +89,44 @@ func serve(offered []string, now func() time.Time) []server.ServerPrompt {
 		}
 		out = append(out, server.ServerPrompt{
 			Prompt: p.Definition(),
-			Handler: func(_ context.Context, req mcp.GetPromptRequest) (*mcp.GetPromptResult, error) {
-				return p.Get(req.Params.Arguments, now())
+			Handler: func(ctx context.Context, req mcp.GetPromptRequest) (*mcp.GetPromptResult, error) {
+				res, err := p.Get(req.Params.Arguments, now())
+				if err != nil || lacks == nil {
+					return res, err
+				}
+				if note := p.missing(lacks(ctx)); note != "" {
+					text := res.Messages[0].Content.(mcp.TextContent)
+					text.Text = note + "\n" + text.Text
+					res.Messages[0].Content = text
+				}
+				return res, nil
 			},
 		})
 	}
 	return out
+}
+
+// missing is the line that opens the prompt's text when its tools lack
+// scopes: each scope with the tools that need it. "" when nothing lacks.
+func (p Prompt) missing(lacking func(tool string) string) string {
+	var scopes []string
+	users := map[string][]string{}
+	for _, t := range p.Tools {
+		if s := lacking(t); s != "" {
+			if users[s] == nil {
+				scopes = append(scopes, s)
+			}
+			users[s] = append(users[s], t)
+		}
+	}
+	if len(scopes) == 0 {
+		return ""
+	}
+	parts := make([]string, len(scopes))
+	for i, s := range scopes {
+		parts[i] = fmt.Sprintf("%s (needed by %s)", s, strings.Join(users[s], ", "))
+	}
+	return "Before you start: this connection lacks " + strings.Join(parts, " and ") + "; tell the user first, and skip the steps that need it."
 }
 
 func (p Prompt) offeredBy(tools []string) bool {

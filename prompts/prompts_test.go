@@ -4,6 +4,7 @@ import (
 	"context"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -41,7 +42,7 @@ var readOnlyTools = []string{
 // connect serves the prompts for the offered tools to mcp-go's in-process client.
 func connect(t *testing.T, offered []string) *client.Client {
 	s := server.NewMCPServer("test", "0")
-	s.AddPrompts(serve(offered, func() time.Time { return testNow })...)
+	s.AddPrompts(serve(offered, nil, func() time.Time { return testNow })...)
 	c, err := client.NewInProcessClient(s)
 	require.NoError(t, err)
 	require.NoError(t, c.Start(t.Context()))
@@ -226,4 +227,27 @@ func toolsNamed(text string, known []string) []string {
 		names[i] = m.name
 	}
 	return names
+}
+
+// With known scopes that miss what a prompt's tools need, the prompt's text
+// opens by naming each missing scope and its tools; listing is unchanged.
+func TestPromptTextNamesTheScopesItsToolsLack(t *testing.T) {
+	lacking := map[string]string{"send_draft": "Mail.Send", "reply_to_message": "Mail.ReadWrite", "delete_message": "Mail.ReadWrite"}
+	lacks := func(context.Context) func(string) string { return func(tool string) string { return lacking[tool] } }
+	s := server.NewMCPServer("test", "0")
+	s.AddPrompts(serve(knownTools(), lacks, func() time.Time { return testNow })...)
+	c, err := client.NewInProcessClient(s)
+	require.NoError(t, err)
+	require.NoError(t, c.Start(t.Context()))
+	_, err = c.Initialize(t.Context(), mcp.InitializeRequest{Params: mcp.InitializeParams{ProtocolVersion: mcp.LATEST_PROTOCOL_VERSION}})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Close() })
+
+	assert.Len(t, listed(t, c), len(All()), "the rule for listing stays")
+	text, err := get(t, c, "draft_reply", map[string]string{"message_id": "AAMkAGI2"})
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(text, "Before you start: this connection lacks Mail.ReadWrite (needed by reply_to_message, delete_message) and Mail.Send (needed by send_draft); tell the user first"), text)
+	text, err = get(t, c, "follow_up", nil)
+	require.NoError(t, err)
+	assert.NotContains(t, text, "lacks", "nothing is missing for its tools")
 }

@@ -19,13 +19,25 @@ import (
 // composeScopes: either lets reply_to_message or forward_message in.
 var composeScopes = []string{"Mail.Send", "Mail.ReadWrite"}
 
+// The modes of a composing tool: save a draft or send.
+var (
+	draftNeed = scopeNeed{scopes: []string{"Mail.ReadWrite"}, purpose: "to save a draft (draft_only)"}
+	sendNeed  = scopeNeed{scopes: []string{"Mail.Send"}, purpose: "to send"}
+)
+
+// composing declares a composing tool's modes, for get_profile and prompts.
+func composing(t Tool) Tool {
+	t.modes = []scopeNeed{draftNeed, sendNeed}
+	return t
+}
+
 // composeMode narrows the call's scope to what it will do: send (Mail.Send)
 // or save a draft (Mail.ReadWrite).
 func composeMode(c *Call, draftOnly bool) error {
 	if draftOnly {
-		return c.require(scopeNeed{scopes: []string{"Mail.ReadWrite"}, purpose: "to save a draft (draft_only)"})
+		return c.require(draftNeed)
 	}
-	need := scopeNeed{scopes: []string{"Mail.Send"}, purpose: "to send"}
+	need := sendNeed
 	if c.Granted.Known() && c.Granted.Has("Mail.ReadWrite") {
 		need.hint = "Alternatively, draft_only=true saves it as a draft, which the granted Mail.ReadWrite allows; the user can then review and send it from Outlook."
 	}
@@ -115,7 +127,7 @@ type ReplyArgs struct {
 	DraftOnly  bool   `json:"draft_only,omitempty" jsonschema_description:"Save the reply in Drafts for the user to review, instead of sending it."`
 }
 
-var replyToMessage = define("reply_to_message", "Reply to a message",
+var replyToMessage = composing(define("reply_to_message", "Reply to a message",
 	"Reply to an email as the user: to its sender, or with reply_all to everyone on it, in the same conversation with the original quoted below. It is sent at once and cannot be undone: confirm the text with the user first, or set draft_only to save it in Drafts (returns the draft's id and a link to open it in Outlook).",
 	composeScopes,
 	Hints{ReadOnly: false, Destructive: false, Idempotent: false, OpenWorld: true},
@@ -154,7 +166,7 @@ var replyToMessage = define("reply_to_message", "Reply to a message",
 			return nil, err
 		}
 		return out, nil
-	})
+	}))
 
 // addressReply says whom the reply goes to, addressed as Outlook does: the
 // original's replyTo, else its sender (answering one's own message: its
@@ -227,7 +239,7 @@ type ForwardArgs struct {
 	DraftOnly bool     `json:"draft_only,omitempty" jsonschema_description:"Save the forward in Drafts for the user to review, instead of sending it."`
 }
 
-var forwardMessage = define("forward_message", "Forward a message",
+var forwardMessage = composing(define("forward_message", "Forward a message",
 	"Forward an email, with its attachments, as the user to the given recipients, with an optional comment above it. It is sent at once and cannot be undone: confirm the recipients with the user first, or set draft_only to save it in Drafts (returns the draft's id and a link to open it in Outlook).",
 	composeScopes,
 	Hints{ReadOnly: false, Destructive: false, Idempotent: false, OpenWorld: true},
@@ -255,7 +267,7 @@ var forwardMessage = define("forward_message", "Forward a message",
 			return nil, err
 		}
 		return out, nil
-	})
+	}))
 
 // ---- create_draft ----
 

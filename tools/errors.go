@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/mark3labs/mcp-go/mcp"
@@ -202,6 +203,61 @@ func (t Tool) needOf(c *Call) scopeNeed {
 		return *c.need
 	}
 	return scopeNeed{scopes: t.Scopes}
+}
+
+// needs lists what each of the tool's modes needs, least privileged first:
+// one entry, the tool's Scopes, for a tool without modes.
+func (t Tool) needs() []scopeNeed {
+	if len(t.modes) > 0 {
+		return t.modes
+	}
+	return []scopeNeed{{scopes: t.Scopes}}
+}
+
+// lacking is the least-privileged scope that would make the tool usable, or
+// "" when granted lets some mode of it run (or the scopes are unknown).
+func (t Tool) lacking(granted nango.Scopes) string {
+	for _, n := range t.needs() {
+		if granted.HasAny(n.scopes...) {
+			return ""
+		}
+	}
+	return t.needs()[0].scopes[0]
+}
+
+// scopesToAdd is the least set of scopes that, added to granted, lets every
+// mode of every tool run: needs with fewer choices first, each taking its
+// least-privileged scope unless one already taken covers it, then dropping
+// any scope the others make redundant.
+func scopesToAdd(granted nango.Scopes, tools []Tool) []string {
+	var open []scopeNeed
+	for _, t := range tools {
+		for _, n := range t.needs() {
+			if !granted.HasAny(n.scopes...) {
+				open = append(open, n)
+			}
+		}
+	}
+	slices.SortStableFunc(open, func(a, b scopeNeed) int { return len(a.scopes) - len(b.scopes) })
+	var add []string
+	covered := func(n scopeNeed, set []string) bool {
+		return slices.ContainsFunc(n.scopes, func(s string) bool { return slices.Contains(set, s) })
+	}
+	for _, n := range open {
+		if !covered(n, add) {
+			add = append(add, n.scopes[0])
+		}
+	}
+	for i := 0; i < len(add); {
+		rest := slices.Delete(slices.Clone(add), i, i+1)
+		if !slices.ContainsFunc(open, func(n scopeNeed) bool { return !covered(n, rest) }) {
+			add = rest
+		} else {
+			i++
+		}
+	}
+	slices.Sort(add)
+	return add
 }
 
 // missingScope is the actionable error of the scope gate: which scope to

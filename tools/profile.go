@@ -13,10 +13,18 @@ import (
 type GetProfileArgs struct{}
 
 type ToolAccess struct {
-	Name         string `json:"name"`
-	Toolset      string `json:"toolset"`
+	Name         string       `json:"name"`
+	Toolset      string       `json:"toolset"`
+	Usable       bool         `json:"usable"`
+	MissingScope string       `json:"missing_scope,omitempty" jsonschema_description:"Least-privileged scope to add to use the tool."`
+	Modes        []ModeAccess `json:"modes,omitempty" jsonschema_description:"For a tool whose modes need different scopes: each mode's access."`
+}
+
+// ModeAccess is one mode of a tool (send, or save a draft) and its access.
+type ModeAccess struct {
+	Purpose      string `json:"purpose"`
 	Usable       bool   `json:"usable"`
-	MissingScope string `json:"missing_scope,omitempty" jsonschema_description:"Least-privileged scope to add to use the tool."`
+	MissingScope string `json:"missing_scope,omitempty" jsonschema_description:"Least-privileged scope to add for this mode."`
 }
 
 type ProfileResult struct {
@@ -29,6 +37,7 @@ type ProfileResult struct {
 	GrantedScopes     []string     `json:"granted_scopes" jsonschema_description:"Empty when Nango does not reveal them (see scopes_known)."`
 	ScopesKnown       bool         `json:"scopes_known"`
 	Tools             []ToolAccess `json:"tools"`
+	ScopesToAdd       []string     `json:"scopes_to_add" jsonschema_description:"The least set of scopes to add, in one re-consent, to use every mode of every offered tool. Empty when all are usable or the scopes are unknown."`
 }
 
 var getProfile = define("get_profile", "Profile and permissions",
@@ -54,11 +63,20 @@ var getProfile = define("get_profile", "Profile and permissions",
 			out.GrantedScopes = []string{}
 		}
 		for _, t := range c.Tools {
-			access := ToolAccess{Name: t.Name, Toolset: t.Toolset, Usable: c.Granted.HasAny(t.Scopes...)}
-			if !access.Usable {
-				access.MissingScope = t.Scopes[0]
+			missing := t.lacking(c.Granted)
+			access := ToolAccess{Name: t.Name, Toolset: t.Toolset, Usable: missing == "", MissingScope: missing}
+			for _, m := range t.modes {
+				mode := ModeAccess{Purpose: m.purpose, Usable: c.Granted.HasAny(m.scopes...)}
+				if !mode.Usable {
+					mode.MissingScope = m.scopes[0]
+				}
+				access.Modes = append(access.Modes, mode)
 			}
 			out.Tools = append(out.Tools, access)
+		}
+		out.ScopesToAdd = scopesToAdd(c.Granted, c.Tools)
+		if out.ScopesToAdd == nil {
+			out.ScopesToAdd = []string{}
 		}
 		return out, nil
 	})
@@ -80,9 +98,21 @@ func (r *ProfileResult) Text() string {
 		if !slices.Contains(toolsets, t.Toolset) {
 			toolsets = append(toolsets, t.Toolset)
 		}
-		if t.Usable {
+		var lacks, partly []string // the modes without their scope, blocked or besides a usable one
+		for _, m := range t.Modes {
+			if !m.Usable {
+				lacks = append(lacks, m.MissingScope+" "+m.Purpose)
+				partly = append(partly, m.Purpose+" needs "+m.MissingScope)
+			}
+		}
+		switch {
+		case t.Usable && len(lacks) == 0:
 			usable = append(usable, t.Name)
-		} else {
+		case t.Usable:
+			usable = append(usable, t.Name+" ("+strings.Join(partly, "; ")+")")
+		case len(lacks) > 0:
+			blocked = append(blocked, t.Name+" (needs "+strings.Join(lacks, ", or ")+")")
+		default:
 			blocked = append(blocked, t.Name+" (needs "+t.MissingScope+")")
 		}
 	}
@@ -90,6 +120,13 @@ func (r *ProfileResult) Text() string {
 	fmt.Fprintf(&b, "\nUsable tools: %s.", strings.Join(usable, ", "))
 	if len(blocked) > 0 {
 		fmt.Fprintf(&b, "\nUnavailable: %s.", strings.Join(blocked, "; "))
+	}
+	if r.ScopesKnown {
+		add := strings.Join(r.ScopesToAdd, ", ")
+		if add == "" {
+			add = "nothing, all are usable"
+		}
+		fmt.Fprintf(&b, "\nTo use every offered tool, add: %s.", add)
 	}
 	return b.String()
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
@@ -211,22 +212,41 @@ func (deps Deps) onlyGranted(tools []Tool) server.ToolFilterFunc {
 // scopes cannot be read every tool counts as usable: a call then answers
 // with the actionable error.
 func (deps Deps) Usable(ctx context.Context, tools []Tool) func(name string) bool {
-	all := func(string) bool { return true }
+	granted := deps.granted(ctx)
+	if !granted.Known() {
+		return func(string) bool { return true }
+	}
+	return func(name string) bool {
+		i := slices.IndexFunc(tools, func(t Tool) bool { return t.Name == name })
+		return i >= 0 && tools[i].lacking(granted) == ""
+	}
+}
+
+// Lacking tells, for each of tools, the least-privileged scope the caller's
+// connection lacks to use it: "" when the tool is usable, is not among
+// tools, or the scopes cannot be read.
+func (deps Deps) Lacking(ctx context.Context, tools []Tool) func(name string) string {
+	granted := deps.granted(ctx)
+	return func(name string) string {
+		i := slices.IndexFunc(tools, func(t Tool) bool { return t.Name == name })
+		if i < 0 {
+			return ""
+		}
+		return tools[i].lacking(granted)
+	}
+}
+
+// granted is the caller's connection's scopes; unknown when they cannot be
+// read.
+func (deps Deps) granted(ctx context.Context) nango.Scopes {
 	conn, _, release, err := deps.connection(ctx)
 	if err != nil {
-		return all
+		return nango.Scopes{}
 	}
 	defer release()
 	granted, err := conn.Scopes(ctx)
-	if err != nil || !granted.Known() {
-		return all
+	if err != nil {
+		return nango.Scopes{}
 	}
-	return func(name string) bool {
-		for _, t := range tools {
-			if t.Name == name {
-				return granted.HasAny(t.Scopes...)
-			}
-		}
-		return false
-	}
+	return granted
 }

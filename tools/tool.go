@@ -61,6 +61,8 @@ type Tool struct {
 	// school accounts: Graph refuses them to personal Microsoft accounts.
 	WorkOrSchool bool
 
+	modes []scopeNeed // what each mode needs, least privileged first, when modes differ (see needs)
+
 	inputSchema  json.RawMessage
 	outputSchema json.RawMessage
 	required     []string

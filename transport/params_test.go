@@ -24,7 +24,7 @@ func promptServer() *server.MCPServer {
 	for _, p := range prompts.All() {
 		names = append(names, p.Tools...)
 	}
-	s.AddPrompts(prompts.For(names)...)
+	s.AddPrompts(prompts.For(names, nil)...)
 	return s
 }
 
