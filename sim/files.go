@@ -10,6 +10,8 @@ import (
 	"image/png"
 	"strings"
 	"time"
+
+	"github.com/outlook-mcp/outlook-mcp/internal/pdfgen"
 )
 
 // A file the fixture only describes (a name, a type, a stated size and
@@ -54,20 +56,7 @@ func pdfFile(title, text string) []byte {
 		fmt.Sprintf("<< /Length %d >>\nstream\n%sendstream", page.Len(), page.String()),
 		fmt.Sprintf("<< /Title (%s) >>", esc.Replace(title)),
 	}
-	var b bytes.Buffer
-	b.WriteString("%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-	offsets := make([]int, len(objs))
-	for i, o := range objs {
-		offsets[i] = b.Len()
-		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
-	}
-	xref := b.Len()
-	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
-	for _, off := range offsets {
-		fmt.Fprintf(&b, "%010d 00000 n \n", off)
-	}
-	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R /Info %d 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, len(objs), xref)
-	return b.Bytes()
+	return pdfgen.Document(fmt.Sprintf("/Info %d 0 R", len(objs)), objs...)
 }
 
 // zipFile packs files (name, content pairs, in order) with a fixed time.

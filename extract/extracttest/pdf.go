@@ -16,25 +16,14 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/outlook-mcp/outlook-mcp/internal/pdfgen"
 )
 
 // PDF writes a PDF with the given objects (1 0 obj is the catalog) and a
 // correct cross-reference table.
 func PDF(objs ...string) []byte {
-	var b bytes.Buffer
-	b.WriteString("%PDF-1.4\n")
-	offsets := make([]int, len(objs))
-	for i, o := range objs {
-		offsets[i] = b.Len()
-		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
-	}
-	xref := b.Len()
-	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
-	for _, off := range offsets {
-		fmt.Fprintf(&b, "%010d 00000 n \n", off)
-	}
-	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, xref)
-	return b.Bytes()
+	return pdfgen.Document("", objs...)
 }
 
 // Stream is a stream object with the given dictionary entries.
