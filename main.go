@@ -430,7 +430,7 @@ func buildServer(cfg nango.Config, connectionID string, o options, logger *slog.
 	for i, t := range selected {
 		names[i] = t.Name
 	}
-	lacks := func(ctx context.Context) func(string) string { return deps.Lacking(ctx, selected) }
+	lacks := func(ctx context.Context) func(string, string) string { return deps.Lacking(ctx, selected) }
 	s.AddPrompts(prompts.For(names, lacks)...) // also announces the prompts capability
 	if o.hide {
 		// A prompt whose tools are hidden would send the model to them.

@@ -68,7 +68,9 @@ func TestServerOffersThePromptsItsToolsSupport(t *testing.T) {
 // before anything else; with every scope it says nothing of the kind.
 func TestPromptNamesTheScopesTheConnectionLacks(t *testing.T) {
 	for scopes, want := range map[string]string{
-		"User.Read Mail.ReadWrite":           "Before you start: this connection lacks Mail.Send (needed by send_draft); tell the user first",
+		"User.Read Mail.ReadWrite": "Before you start: this connection lacks Mail.Send (needed by send_draft); tell the user first",
+		// Sending could reply, but the prompt saves a draft first.
+		"User.Read Mail.Read Mail.Send":      "Before you start: this connection lacks Mail.ReadWrite (needed by reply_to_message draft_only, delete_message); tell the user first",
 		"User.Read Mail.ReadWrite Mail.Send": "",
 	} {
 		ctx := callCtx(t)

@@ -31,6 +31,9 @@ type Prompt struct {
 	// Tools are the tools the text names, in the order it first names them.
 	// This is the one list of a prompt's dependencies.
 	Tools []string
+	// Modes are the modes the text uses of tools that have several with
+	// different scopes (tools.Tool.Modes): reply_to_message → draft_only.
+	Modes map[string]string
 	text  string // {argument} and {now} are replaced when the prompt is got
 }
 
@@ -53,9 +56,10 @@ func All() []Prompt {
 }
 
 // Lacks tells, for the caller of ctx, the least-privileged scope each tool
-// lacks: "" when the tool is usable or the granted scopes are unknown (see
-// tools.Deps.Lacking). It is the prompts' one view of the granted scopes.
-type Lacks func(ctx context.Context) func(tool string) string
+// (in mode, when not "") lacks: "" when it is usable or the granted scopes
+// are unknown (see tools.Deps.Lacking). It is the prompts' one view of the
+// granted scopes.
+type Lacks func(ctx context.Context) func(tool, mode string) string
 
 // For returns the prompts whose tools are all in offered, ready to add to a
 // server with AddPrompts. lacks (nil: unknown) lets a prompt's text name
@@ -108,13 +112,17 @@ func serve(offered []string, lacks Lacks, now func() time.Time) []server.ServerP
 
 // missing is the line that opens the prompt's text when its tools lack
 // scopes: each scope with the tools that need it. "" when nothing lacks.
-func (p Prompt) missing(lacking func(tool string) string) string {
+func (p Prompt) missing(lacking func(tool, mode string) string) string {
 	var scopes []string
 	users := map[string][]string{}
 	for _, t := range p.Tools {
-		if s := lacking(t); s != "" {
+		mode := p.Modes[t]
+		if s := lacking(t, mode); s != "" {
 			if users[s] == nil {
 				scopes = append(scopes, s)
+			}
+			if mode != "" {
+				t += " " + mode
 			}
 			users[s] = append(users[s], t)
 		}
@@ -240,6 +248,7 @@ var draftReply = Prompt{
 		{Name: "intent", Description: `What the reply should say, e.g. "accept, propose Tuesday". Default: inferred from the thread.`, parse: text("not given: infer it from the thread; ask me if unclear")},
 	},
 	Tools: []string{"get_message", "get_thread", "reply_to_message", "send_draft", "delete_message"},
+	Modes: map[string]string{"reply_to_message": "draft_only"},
 	text: `Draft a reply to message {message_id}. Intent: {intent}.
 1. Read it with get_message and its conversation with get_thread.
 2. Write the reply in my voice and the thread's language; answer every open question. Reply to all only if the others need it.

@@ -203,6 +203,15 @@ func TestPromptToolsAreDeclaredAndExist(t *testing.T) {
 		for _, name := range p.Tools {
 			assert.Contains(t, known, name, "%s uses %s, which is not in tools.All() (nor pending)", p.Name, name)
 		}
+		for name, mode := range p.Modes {
+			assert.Contains(t, p.Tools, name, "%s: a mode of a tool it does not use", p.Name)
+			assert.Contains(t, p.text, name+" "+mode, "%s: its text uses %s in another mode", p.Name, name)
+			for _, tool := range tools.All() {
+				if tool.Name == name {
+					assert.Contains(t, tool.Modes(), mode, "%s: %s has no mode %s", p.Name, name, mode)
+				}
+			}
+		}
 	}
 	for _, tool := range tools.All() {
 		assert.NotContains(t, pending, tool.Name, "%s is in tools.All() now: remove it from pending", tool.Name)
@@ -233,7 +242,9 @@ func toolsNamed(text string, known []string) []string {
 // opens by naming each missing scope and its tools; listing is unchanged.
 func TestPromptTextNamesTheScopesItsToolsLack(t *testing.T) {
 	lacking := map[string]string{"send_draft": "Mail.Send", "reply_to_message": "Mail.ReadWrite", "delete_message": "Mail.ReadWrite"}
-	lacks := func(context.Context) func(string) string { return func(tool string) string { return lacking[tool] } }
+	lacks := func(context.Context) func(string, string) string {
+		return func(tool, mode string) string { return lacking[tool] }
+	}
 	s := server.NewMCPServer("test", "0")
 	s.AddPrompts(serve(knownTools(), lacks, func() time.Time { return testNow })...)
 	c, err := client.NewInProcessClient(s)
@@ -246,7 +257,7 @@ func TestPromptTextNamesTheScopesItsToolsLack(t *testing.T) {
 	assert.Len(t, listed(t, c), len(All()), "the rule for listing stays")
 	text, err := get(t, c, "draft_reply", map[string]string{"message_id": "AAMkAGI2"})
 	require.NoError(t, err)
-	assert.True(t, strings.HasPrefix(text, "Before you start: this connection lacks Mail.ReadWrite (needed by reply_to_message, delete_message) and Mail.Send (needed by send_draft); tell the user first"), text)
+	assert.True(t, strings.HasPrefix(text, "Before you start: this connection lacks Mail.ReadWrite (needed by reply_to_message draft_only, delete_message) and Mail.Send (needed by send_draft); tell the user first"), text)
 	text, err = get(t, c, "follow_up", nil)
 	require.NoError(t, err)
 	assert.NotContains(t, text, "lacks", "nothing is missing for its tools")

@@ -21,8 +21,8 @@ var composeScopes = []string{"Mail.Send", "Mail.ReadWrite"}
 
 // The modes of a composing tool: save a draft or send.
 var (
-	draftNeed = scopeNeed{scopes: []string{"Mail.ReadWrite"}, purpose: "to save a draft (draft_only)"}
-	sendNeed  = scopeNeed{scopes: []string{"Mail.Send"}, purpose: "to send"}
+	draftNeed = scopeNeed{scopes: []string{"Mail.ReadWrite"}, mode: "draft_only", purpose: "to save a draft (draft_only)"}
+	sendNeed  = scopeNeed{scopes: []string{"Mail.Send"}, mode: "send", purpose: "to send"}
 )
 
 // composing declares a composing tool's modes, for get_profile and prompts.

@@ -167,6 +167,7 @@ func (t Tool) whereToCheck() string {
 // to its mode with Call.require.
 type scopeNeed struct {
 	scopes  []string
+	mode    string // the mode's name for prompts, e.g. "draft_only"; "" for the whole tool
 	purpose string // e.g. "to send"; "" for what the whole tool needs
 	hint    string // another way to the user's goal, when there is one
 }
@@ -216,13 +217,28 @@ func (t Tool) needs() []scopeNeed {
 
 // lacking is the least-privileged scope that would make the tool usable, or
 // "" when granted lets some mode of it run (or the scopes are unknown).
-func (t Tool) lacking(granted nango.Scopes) string {
-	for _, n := range t.needs() {
+// Given a mode of the tool (Modes), it is that mode's scope.
+func (t Tool) lacking(granted nango.Scopes, mode string) string {
+	needs := t.needs()
+	if i := slices.IndexFunc(needs, func(n scopeNeed) bool { return mode != "" && n.mode == mode }); i >= 0 {
+		needs = needs[i : i+1]
+	}
+	for _, n := range needs {
 		if granted.HasAny(n.scopes...) {
 			return ""
 		}
 	}
-	return t.needs()[0].scopes[0]
+	return needs[0].scopes[0]
+}
+
+// Modes names the tool's modes that need different scopes ("draft_only",
+// "send"), for prompts that use one of them; nil when it has none.
+func (t Tool) Modes() []string {
+	var out []string
+	for _, m := range t.modes {
+		out = append(out, m.mode)
+	}
+	return out
 }
 
 // scopesToAdd is the least set of scopes that, added to granted, lets every

@@ -63,7 +63,7 @@ var getProfile = define("get_profile", "Profile and permissions",
 			out.GrantedScopes = []string{}
 		}
 		for _, t := range c.Tools {
-			missing := t.lacking(c.Granted)
+			missing := t.lacking(c.Granted, "")
 			access := ToolAccess{Name: t.Name, Toolset: t.Toolset, Usable: missing == "", MissingScope: missing}
 			for _, m := range t.modes {
 				mode := ModeAccess{Purpose: m.purpose, Usable: c.Granted.HasAny(m.scopes...)}

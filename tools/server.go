@@ -218,21 +218,21 @@ func (deps Deps) Usable(ctx context.Context, tools []Tool) func(name string) boo
 	}
 	return func(name string) bool {
 		i := slices.IndexFunc(tools, func(t Tool) bool { return t.Name == name })
-		return i >= 0 && tools[i].lacking(granted) == ""
+		return i >= 0 && tools[i].lacking(granted, "") == ""
 	}
 }
 
 // Lacking tells, for each of tools, the least-privileged scope the caller's
-// connection lacks to use it: "" when the tool is usable, is not among
-// tools, or the scopes cannot be read.
-func (deps Deps) Lacking(ctx context.Context, tools []Tool) func(name string) string {
+// connection lacks to use it, in one of its Modes when mode is not "": ""
+// when it is usable, is not among tools, or the scopes cannot be read.
+func (deps Deps) Lacking(ctx context.Context, tools []Tool) func(name, mode string) string {
 	granted := deps.granted(ctx)
-	return func(name string) string {
+	return func(name, mode string) string {
 		i := slices.IndexFunc(tools, func(t Tool) bool { return t.Name == name })
 		if i < 0 {
 			return ""
 		}
-		return tools[i].lacking(granted)
+		return tools[i].lacking(granted, mode)
 	}
 }
 
