@@ -724,14 +724,13 @@ func lookUpWorkingHours(ctx context.Context, c *Call, attendees []string, win ho
 
 // mark fills a slot's local times and whose hours it falls outside.
 func (w workingHoursOf) mark(s *MeetingSlot, start, end time.Time) {
-	people := slices.Collect(maps.Keys(s.Availability))
+	people := slices.Sorted(maps.Keys(s.Availability))
 	if w.me != "" {
 		people = append(people, w.me)
 	}
-	slices.Sort(people)
-	for _, who := range slices.Compact(people) {
+	for _, who := range people {
 		h, ok := w.hours[strings.ToLower(who)]
-		if !ok {
+		if _, seen := s.local[strings.ToLower(who)]; !ok || seen {
 			continue
 		}
 		if s.LocalTimes == nil {
@@ -766,7 +765,9 @@ func (w workingHoursOf) notes(names map[string]string, win hoursWindow) []string
 	}
 	slices.Sort(people)
 	for _, addr := range people {
-		if h := w.hours[addr]; ok && !h.overlaps(mine, from, to) {
+		// Only when both work in the window: a weekend has no overlap to miss.
+		h := w.hours[addr]
+		if ok && len(mine.spans(from, to)) > 0 && len(h.spans(from, to)) > 0 && !h.overlaps(mine, from, to) {
 			out = append(out, fmt.Sprintf("%s's working hours (%s) don't overlap yours (%s) %s.", cmp.Or(names[addr], addr), h, mine, where))
 		}
 	}

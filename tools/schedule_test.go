@@ -260,8 +260,22 @@ func TestFindMeetingTimesSaysWhenWorkingHoursNeverOverlap(t *testing.T) {
 	assert.Contains(t, text, "outside working hours: kenji.watanabe (17:00 local), oliver.grant (Fri 02:00 local)", "Kenji's day ends at 17:00")
 	assert.Contains(t, text, "oliver.grant Fri 00:00–00:30 JST", "the next day in Tokyo is named")
 
+	// A weekend: nobody works, so there is no overlap to miss.
+	var weekend MeetingTimesResult
+	h.ok("find_meeting_times", map[string]any{"attendees": []string{"oliver.grant@contoso.com"}, "duration_minutes": 30,
+		"start": "2026-11-28", "end": "2026-11-29"}, &weekend)
+	assert.Empty(t, weekend.Notes)
+
+	// The user among the attendees is counted once, as "you".
+	var withMe MeetingTimesResult
+	text = h.ok("find_meeting_times", map[string]any{"attendees": []string{"oliver.grant@contoso.com", "Priya.Raman@contoso.com"},
+		"duration_minutes": 30, "start": "2026-11-26", "end": "2026-11-27", "max_candidates": 1}, &withMe)
+	require.Len(t, withMe.Suggestions, 1)
+	assert.Len(t, withMe.Suggestions[0].LocalTimes, 2, "%v", withMe.Suggestions[0].LocalTimes)
+	assert.Contains(t, text, "Local: you 09:00–09:30 GMT; oliver.grant 18:00–18:30 JST")
+
 	// Without a window: the coming week is compared.
-	text = h.ok("find_meeting_times", map[string]any{"attendees": []string{"oliver.grant@contoso.com"}, "duration_minutes": 30}, &res)
+	text = h.ok("find_meeting_times", map[string]any{"attendees": []string{"oliver.grant@contoso.com"}, "duration_minutes": 30}, nil)
 	assert.Contains(t, text, "oliver.grant's working hours (Mon–Fri 09:00–17:00 Asia/Tokyo) don't overlap yours (Mon–Fri 09:00–17:30 Europe/London) on any day in the coming week.")
 }
 
