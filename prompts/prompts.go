@@ -269,8 +269,8 @@ var scheduleMeeting = Prompt{
 	text: `Schedule a {duration}-minute meeting "{topic}" with {attendees}, within {window}. Now: {now}.
 1. Resolve each attendee to an email address with find_contacts; if a name matches several people or none, ask me.
 2. Read my time zone and working hours with get_mailbox_settings; give every time in that zone.
-3. Get up to 5 slots within my working hours from find_meeting_times (duration_minutes={duration}). If it finds none or fails, read get_free_busy for everyone and pick free slots yourself.
-4. Show the slots with who is free, and ask me to pick one and to confirm subject, attendees and whether it is a Teams meeting.
+3. Get up to 5 slots from find_meeting_times (duration_minutes={duration}). Before proposing a slot, check each attendee's local time and working hours in its answer: prefer slots inside everyone's hours, name anyone a slot is outside hours for (with their local time), and if someone's working hours don't overlap mine at all, tell me so plainly. If it finds none or fails, read get_free_busy for everyone (it shows their working hours) and pick slots yourself.
+4. Show the slots with who is free and each attendee's local time, and ask me to pick one and to confirm subject, attendees and whether it is a Teams meeting.
 5. Only after I confirm, create it with create_event in my time zone; this sends the invitations.`,
 }
 

@@ -306,7 +306,9 @@ type meetingAttendee struct {
 var attendance = map[string]float64{"free": 100, "workingElsewhere": 100, "tentative": 50, "busy": 0, "oof": 0, "unknown": 49}
 
 // POST /me/findMeetingTimes: suggestions at half-hour steps within the
-// organizer's working hours, ranked by confidence, then the earliest.
+// organizer's working hours, ranked by confidence, then the earliest. As
+// on Graph, the attendees' working hours play no part: a colleague five
+// hours behind is "free" at 05:00 their time.
 func (s *Sim) findMeetingTimes(g *graphReq) (*reply, error) {
 	if s.opts.PersonalAccount {
 		return nil, errWorkOrSchool

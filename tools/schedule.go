@@ -1,11 +1,15 @@
 package tools
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/outlook-mcp/outlook-mcp/nango"
@@ -125,23 +129,30 @@ var getFreeBusy = workOrSchoolOnly(define("get_free_busy", "Check free/busy",
 		if err != nil || interval < 5 {
 			return nil, argError("interval_minutes", "must be between 5 and 1440, not %d", in.IntervalMinutes)
 		}
-		var res graphPage[graphSchedule]
-		err = schedulePost(ctx, c, "/me/calendar/getSchedule", map[string]any{
-			"schedules":                emails,
-			"startTime":                graphDateTime(from, time.UTC, "UTC"),
-			"endTime":                  graphDateTime(to, time.UTC, "UTC"),
-			"availabilityViewInterval": interval,
-		}, &res)
+		schedules, err := getSchedules(ctx, c, emails, from, to, interval)
 		if err != nil {
 			return nil, err
 		}
 		loc := from.Location()
 		out := &FreeBusyResult{Start: from.Format(time.RFC3339), End: to.In(loc).Format(time.RFC3339), Schedules: []PersonSchedule{}}
-		for _, s := range res.Value {
+		for _, s := range schedules {
 			out.Schedules = append(out.Schedules, s.person(from, time.Duration(interval)*time.Minute, loc))
 		}
 		return out, nil
 	}))
+
+// getSchedules is Graph's getSchedule: each person's free/busy between
+// from and to, in UTC, and their working hours.
+func getSchedules(ctx context.Context, c *Call, emails []string, from, to time.Time, interval int) ([]graphSchedule, error) {
+	var res graphPage[graphSchedule]
+	err := schedulePost(ctx, c, "/me/calendar/getSchedule", map[string]any{
+		"schedules":                emails,
+		"startTime":                graphDateTime(from, time.UTC, "UTC"),
+		"endTime":                  graphDateTime(to, time.UTC, "UTC"),
+		"availabilityViewInterval": interval,
+	}, &res)
+	return res.Value, err
+}
 
 // person merges a schedule's items into intervals: overlapping or
 // touching items of one status become one, their subjects listed.
@@ -256,15 +267,23 @@ type MeetingSlot struct {
 	End          string            `json:"end"`
 	Confidence   float64           `json:"confidence" jsonschema_description:"Chance in % that everyone can come."`
 	Availability map[string]string `json:"availability" jsonschema_description:"Per attendee: free, tentative, busy, oof or unknown."`
+	LocalTimes   map[string]string `json:"local_times,omitempty" jsonschema_description:"Start in each person's zone (the user's too)."`
+	OutsideHours []string          `json:"outside_hours,omitempty" jsonschema_description:"Whose working hours it is outside."`
+
+	local map[string]time.Time // LocalTimes with their zones, for the text
 }
 
 type MeetingTimesResult struct {
 	Suggestions []MeetingSlot `json:"suggestions"`
 	Reason      string        `json:"reason,omitempty" jsonschema_description:"Why there is none."`
+	Notes       []string      `json:"notes,omitempty" jsonschema_description:"Hours that never overlap; what was not checked."`
+	NotShown    int           `json:"not_shown,omitempty" jsonschema_description:"Left out to fit the response budget."`
+
+	names map[string]string // address (lower case) → short name in the text
 }
 
 var findMeetingTimes = workOrSchoolOnly(define("find_meeting_times", "Find meeting times",
-	"Suggest times when the user and the attendees are free for a meeting of duration_minutes, within working hours, best first, with each attendee's availability. Work or school accounts only. Book one with create_event.",
+	"Suggest times when the user and the attendees are free for duration_minutes, best first, with each attendee's availability and local time; times outside anyone's working hours last. Work or school accounts only. Book one with create_event.",
 	[]string{"Calendars.Read.Shared", "Calendars.ReadWrite.Shared"},
 	Hints{ReadOnly: true, Idempotent: true, OpenWorld: true},
 	func(ctx context.Context, c *Call, in FindMeetingTimesArgs) (*MeetingTimesResult, error) {
@@ -279,10 +298,16 @@ var findMeetingTimes = workOrSchoolOnly(define("find_meeting_times", "Find meeti
 		if err != nil {
 			return nil, argError("max_candidates", "must be between 1 and 20, not %d", in.MaxCandidates)
 		}
+		// With working hours to rank by, Outlook is asked for the most
+		// candidates: those in everyone's hours then come first.
+		ask := maxCandidates
+		if c.Granted.HasAny(scheduleScopes()...) {
+			ask = 20
+		}
 		body := map[string]any{
 			"attendees":               []map[string]any{},
 			"meetingDuration":         fmt.Sprintf("PT%dM", in.DurationMinutes),
-			"maxCandidates":           maxCandidates,
+			"maxCandidates":           ask,
 			"returnSuggestionReasons": true,
 		}
 		list := body["attendees"].([]map[string]any)
@@ -291,6 +316,10 @@ var findMeetingTimes = workOrSchoolOnly(define("find_meeting_times", "Find meeti
 		}
 		body["attendees"] = list
 		loc := time.UTC
+		// The days whose working hours are compared: the window, else
+		// the coming week (Outlook's default window is shorter, but its
+		// exact bounds are not given back).
+		win := hoursWindow{from: time.Now().UTC(), to: time.Now().UTC().AddDate(0, 0, 7), given: false}
 		switch {
 		case in.Start != "" && in.End != "":
 			from, to, err := scheduleWindow(in.Start, in.End)
@@ -301,6 +330,7 @@ var findMeetingTimes = workOrSchoolOnly(define("find_meeting_times", "Find meeti
 				return nil, argError("duration_minutes", "is longer than the window from start to end")
 			}
 			loc = from.Location()
+			win = hoursWindow{from: from, to: to, given: true}
 			body["timeConstraint"] = map[string]any{"activityDomain": "work", "timeSlots": []map[string]any{{
 				"start": graphDateTime(from, time.UTC, "UTC"), "end": graphDateTime(to, time.UTC, "UTC"),
 			}}}
@@ -309,6 +339,15 @@ var findMeetingTimes = workOrSchoolOnly(define("find_meeting_times", "Find meeti
 		case in.End != "":
 			return nil, argError("start", "is required with end")
 		}
+
+		// Outlook ranks by free/busy within the organizer's working hours
+		// only: the attendees' hours come from getSchedule, asked at the
+		// same time.
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		var hours workingHoursOf
+		var wg sync.WaitGroup
+		wg.Go(func() { hours = lookUpWorkingHours(ctx, c, attendees, win) })
 		var res struct {
 			EmptySuggestionsReason string `json:"emptySuggestionsReason"`
 			MeetingTimeSuggestions []struct {
@@ -324,9 +363,12 @@ var findMeetingTimes = workOrSchoolOnly(define("find_meeting_times", "Find meeti
 			} `json:"meetingTimeSuggestions"`
 		}
 		if err := schedulePost(ctx, c, "/me/findMeetingTimes", body, &res); err != nil {
+			cancel()
+			wg.Wait()
 			return nil, err
 		}
-		out := &MeetingTimesResult{Suggestions: []MeetingSlot{}}
+		wg.Wait()
+		out := &MeetingTimesResult{Suggestions: []MeetingSlot{}, names: shortNames(hours.me, attendees)}
 		for _, s := range res.MeetingTimeSuggestions {
 			start, err1 := parseGraphTime(s.MeetingTimeSlot.Start)
 			end, err2 := parseGraphTime(s.MeetingTimeSlot.End)
@@ -337,11 +379,18 @@ var findMeetingTimes = workOrSchoolOnly(define("find_meeting_times", "Find meeti
 			for _, a := range s.AttendeeAvailability {
 				slot.Availability[a.Attendee.EmailAddress.Address] = a.Availability
 			}
+			hours.mark(&slot, start, end)
 			out.Suggestions = append(out.Suggestions, slot)
 		}
+		// Outside someone's hours: last, Outlook's order kept otherwise.
+		slices.SortStableFunc(out.Suggestions, func(a, b MeetingSlot) int {
+			return cmp.Compare(min(len(a.OutsideHours), 1), min(len(b.OutsideHours), 1))
+		})
+		out.Suggestions = out.Suggestions[:min(len(out.Suggestions), maxCandidates)]
 		if len(out.Suggestions) == 0 {
 			out.Reason = emptySuggestionsReason(res.EmptySuggestionsReason)
 		}
+		out.Notes = hours.notes(out.names, win)
 		return out, nil
 	}))
 
@@ -363,27 +412,388 @@ func emptySuggestionsReason(code string) string {
 	return "Outlook gave no reason" + code + ". Try a wider window or fewer attendees."
 }
 
-func (r *MeetingTimesResult) Text() string {
-	if len(r.Suggestions) == 0 {
-		return "No meeting times found. " + r.Reason
+// shrink drops the last suggestion (the least good) to fit the budget.
+func (r *MeetingTimesResult) shrink() bool {
+	if len(r.Suggestions) <= 1 {
+		return false
 	}
+	r.Suggestions = r.Suggestions[:len(r.Suggestions)-1]
+	r.NotShown++
+	return true
+}
+
+func (r *MeetingTimesResult) Text() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d suggested times, best first (%s):", len(r.Suggestions), offsetOf(r.Suggestions[0].Start))
+	if len(r.Suggestions) == 0 {
+		b.WriteString("No meeting times found. " + r.Reason)
+	} else {
+		fmt.Fprintf(&b, "%d suggested times, best first (%s)", len(r.Suggestions), offsetOf(r.Suggestions[0].Start))
+		outside := func(s MeetingSlot) bool { return len(s.OutsideHours) > 0 }
+		switch {
+		case !slices.ContainsFunc(r.Suggestions, func(s MeetingSlot) bool { return !outside(s) }):
+			b.WriteString("; none is within everyone's working hours")
+		case slices.ContainsFunc(r.Suggestions, outside):
+			b.WriteString("; those outside someone's working hours last")
+		}
+		b.WriteByte(':')
+	}
+	for _, n := range r.Notes {
+		b.WriteString("\n" + n)
+	}
 	var times listTimes
 	for i, s := range r.Suggestions {
-		fmt.Fprintf(&b, "\n%d. %s, confidence %.0f%%", i+1, times.span(s.Start, s.End, false), s.Confidence)
+		fmt.Fprintf(&b, "\n%d. %s, confidence %.0f%%; ", i+1, times.span(s.Start, s.End, false), s.Confidence)
 		var notFree []string
 		for who, a := range s.Availability {
 			if a != "free" {
-				notFree = append(notFree, who+" "+a)
+				notFree = append(notFree, r.name(who)+" "+a)
 			}
 		}
 		slices.Sort(notFree)
-		if len(notFree) > 0 {
-			b.WriteString("; " + strings.Join(notFree, ", "))
-		} else {
-			b.WriteString("; everyone free")
+		var outside []string
+		for _, who := range s.OutsideHours {
+			outside = append(outside, r.name(who)+" ("+localClock(s.local[strings.ToLower(who)], s.Start)+" local)")
+		}
+		switch {
+		case len(outside) > 0 && len(notFree) == 0:
+			b.WriteString("free but outside working hours: " + strings.Join(outside, ", "))
+		case len(outside) > 0:
+			b.WriteString(strings.Join(notFree, ", ") + "; outside working hours: " + strings.Join(outside, ", "))
+		case len(notFree) > 0:
+			b.WriteString(strings.Join(notFree, ", "))
+		default:
+			b.WriteString("everyone free")
+		}
+		if local := r.localTimes(s); local != "" {
+			b.WriteString(". Local: " + local)
 		}
 	}
+	if r.NotShown > 0 {
+		fmt.Fprintf(&b, "\n(%d more not shown, to fit the response budget: ask for fewer attendees or max_candidates.)", r.NotShown)
+	}
 	return b.String()
+}
+
+// localClock is t's wall clock, with its weekday when its date is not
+// that of the slot's start as the text shows it.
+func localClock(t time.Time, start string) string {
+	if !strings.HasPrefix(start, t.Format(time.DateOnly)) {
+		return t.Format("Mon 15:04")
+	}
+	return t.Format("15:04")
+}
+
+// name is how the text calls a person: the part of the address before @
+// unless two people share it, "you" for the user.
+func (r *MeetingTimesResult) name(addr string) string {
+	if n, ok := r.names[strings.ToLower(addr)]; ok {
+		return n
+	}
+	return addr
+}
+
+// localTimes renders a slot in each person's zone, people at the same
+// local time together: "marcus.chen 07:30–08:30 EST; you, kenji 12:30–13:30 GMT".
+func (r *MeetingTimesResult) localTimes(s MeetingSlot) string {
+	start, err1 := time.Parse(time.RFC3339, s.Start)
+	end, err2 := time.Parse(time.RFC3339, s.End)
+	if err1 != nil || err2 != nil {
+		return ""
+	}
+	type group struct {
+		when  string
+		names []string
+	}
+	var groups []group
+	for who, t := range s.local {
+		when := localClock(t, s.Start) + "–" + t.Add(end.Sub(start)).Format("15:04") + " " + t.Format("MST")
+		i := slices.IndexFunc(groups, func(g group) bool { return g.when == when })
+		if i < 0 {
+			groups = append(groups, group{when: when})
+			i = len(groups) - 1
+		}
+		groups[i].names = append(groups[i].names, r.name(who))
+	}
+	hasYou := func(g group) int { return boolInt(slices.Contains(g.names, "you")) }
+	for _, g := range groups {
+		slices.SortFunc(g.names, func(a, b string) int {
+			return cmp.Or(cmp.Compare(boolInt(b == "you"), boolInt(a == "you")), strings.Compare(a, b))
+		})
+	}
+	slices.SortFunc(groups, func(a, b group) int { // the user's first
+		return cmp.Or(cmp.Compare(hasYou(b), hasYou(a)), strings.Compare(a.names[0], b.names[0]))
+	})
+	parts := make([]string, len(groups))
+	for i, g := range groups {
+		parts[i] = strings.Join(g.names, ", ") + " " + g.when
+	}
+	return strings.Join(parts, "; ")
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// ---- working hours, for find_meeting_times ----
+
+// workHours is a person's working hours as getSchedule gives them.
+type workHours struct {
+	loc        *time.Location
+	days       [7]bool
+	start, end int // minutes after midnight; end <= start: overnight
+}
+
+var weekdayNames = map[string]time.Weekday{
+	"sunday": time.Sunday, "monday": time.Monday, "tuesday": time.Tuesday, "wednesday": time.Wednesday,
+	"thursday": time.Thursday, "friday": time.Friday, "saturday": time.Saturday,
+}
+
+// parseWorkHours reads Graph's workingHours; false when they are missing
+// or in a time zone that cannot be resolved (a custom one).
+func parseWorkHours(w *graphWorkingHours) (workHours, bool) {
+	if w == nil {
+		return workHours{}, false
+	}
+	loc, ok := location(w.TimeZone.Name)
+	h := workHours{loc: loc}
+	var err1, err2 error
+	h.start, err1 = minuteOfDay(w.StartTime)
+	h.end, err2 = minuteOfDay(w.EndTime)
+	anyDay := false
+	for _, d := range w.DaysOfWeek {
+		if wd, ok := weekdayNames[strings.ToLower(d)]; ok {
+			h.days[wd], anyDay = true, true
+		}
+	}
+	return h, ok && anyDay && err1 == nil && err2 == nil
+}
+
+// minuteOfDay reads an Edm.TimeOfDay (09:00:00.0000000).
+func minuteOfDay(s string) (int, error) {
+	t, err := time.Parse("15:04", clockTime(s))
+	return t.Hour()*60 + t.Minute(), err
+}
+
+// spans are h's working periods within [from, to), clipped to it.
+func (h workHours) spans(from, to time.Time) [][2]time.Time {
+	var out [][2]time.Time
+	d := from.In(h.loc)
+	for day := time.Date(d.Year(), d.Month(), d.Day()-1, 0, 0, 0, 0, h.loc); day.Before(to); day = day.AddDate(0, 0, 1) {
+		if !h.days[day.Weekday()] {
+			continue
+		}
+		y, m, dd := day.Date()
+		start := time.Date(y, m, dd, 0, h.start, 0, 0, h.loc)
+		end := time.Date(y, m, dd, 0, h.end, 0, 0, h.loc)
+		if h.end <= h.start {
+			end = time.Date(y, m, dd+1, 0, h.end, 0, 0, h.loc)
+		}
+		if start.Before(to) && end.After(from) {
+			out = append(out, [2]time.Time{maxOf(start, from), minOf(end, to)})
+		}
+	}
+	return out
+}
+
+// within reports whether [from, to) lies in one working period.
+func (h workHours) within(from, to time.Time) bool {
+	for _, s := range h.spans(from, to) {
+		if s[0].Equal(from) && s[1].Equal(to) {
+			return true
+		}
+	}
+	return false
+}
+
+// overlaps reports whether h and o share working time within [from, to).
+func (h workHours) overlaps(o workHours, from, to time.Time) bool {
+	mine := h.spans(from, to)
+	for _, s := range o.spans(from, to) {
+		for _, m := range mine {
+			if s[0].Before(m[1]) && m[0].Before(s[1]) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// String is "Mon–Fri 09:00–17:00 America/New_York".
+func (h workHours) String() string {
+	var days []string
+	for d := time.Sunday; d <= time.Saturday; d++ {
+		if h.days[d] {
+			days = append(days, d.String()[:3])
+		}
+	}
+	when := strings.Join(days, ", ")
+	if when == "Mon, Tue, Wed, Thu, Fri" {
+		when = "Mon–Fri"
+	}
+	return fmt.Sprintf("%s %02d:%02d–%02d:%02d %s", when, h.start/60, h.start%60, h.end/60, h.end%60, h.loc)
+}
+
+func maxOf(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+func minOf(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+// hoursWindow is the time whose working hours are compared.
+type hoursWindow struct {
+	from, to time.Time
+	given    bool // the caller's window, rather than the coming week
+}
+
+// workingHoursOf is what find_meeting_times learnt of people's working
+// hours: the user's address (me) and each person's hours by lower-case
+// address; unknown lists those whose hours getSchedule did not give.
+type workingHoursOf struct {
+	me      string
+	hours   map[string]workHours
+	unknown []string
+	note    string // why nothing, or not the user's, could be checked
+}
+
+// scheduleScopes are getSchedule's (get_free_busy's) scopes.
+func scheduleScopes() []string { return getFreeBusy.Scopes }
+
+// lookUpWorkingHours asks getSchedule for the working hours of the
+// attendees and the user. The user's address comes from /me (User.Read,
+// which every sign-in grants): one getSchedule then answers for everyone
+// in the same shape. Reading the user's hours from mailboxSettings instead
+// would need MailboxSettings.Read, a scope this tool does not otherwise
+// want. Failures become a note: the suggestions stand without them.
+func lookUpWorkingHours(ctx context.Context, c *Call, attendees []string, win hoursWindow) workingHoursOf {
+	out := workingHoursOf{hours: map[string]workHours{}}
+	if !c.Granted.HasAny(scheduleScopes()...) {
+		out.note = "Working hours not checked: needs " + scheduleScopes()[0] + ", which this connection lacks (get_profile shows how to add it)."
+		return out
+	}
+	emails := slices.Clone(attendees)
+	if c.Granted.HasAny(getProfile.Scopes...) {
+		var me struct {
+			Mail              string `json:"mail"`
+			UserPrincipalName string `json:"userPrincipalName"`
+		}
+		if get(ctx, c, "/me", "", url.Values{"$select": {"mail,userPrincipalName"}}, nil, &me) == nil {
+			out.me = firstNonEmpty(me.Mail, me.UserPrincipalName)
+		}
+	}
+	if out.me != "" && !slices.ContainsFunc(emails, func(a string) bool { return strings.EqualFold(a, out.me) }) {
+		emails = append(emails, out.me)
+	}
+	// Only workingHours are read: a short window keeps the answer small.
+	schedules, err := getSchedules(ctx, c, emails, win.from, win.from.Add(time.Hour), 60)
+	if err != nil {
+		if e, ok := nango.AsError(err); ok && e.Kind == nango.KindAccessDenied {
+			out.note = "Working hours not checked: needs " + scheduleScopes()[0] + ", which this connection lacks (get_profile shows how to add it)."
+		} else {
+			out.note = "Working hours not checked: getSchedule failed (" + sourceFailure(err) + ")."
+		}
+		return out
+	}
+	for _, s := range schedules {
+		if h, ok := parseWorkHours(s.WorkingHours); ok && s.Error == nil {
+			out.hours[strings.ToLower(s.ScheduleID)] = h
+		}
+	}
+	for _, a := range attendees {
+		if _, ok := out.hours[strings.ToLower(a)]; !ok {
+			out.unknown = append(out.unknown, a)
+		}
+	}
+	if out.me == "" {
+		out.note = "Your own working hours not checked: reading your address needs User.Read."
+	} else if _, ok := out.hours[strings.ToLower(out.me)]; !ok {
+		out.note = "Your own working hours are unknown: overlaps with them not checked."
+	}
+	return out
+}
+
+// mark fills a slot's local times and whose hours it falls outside.
+func (w workingHoursOf) mark(s *MeetingSlot, start, end time.Time) {
+	people := slices.Sorted(maps.Keys(s.Availability))
+	if w.me != "" {
+		people = append(people, w.me)
+	}
+	for _, who := range people {
+		h, ok := w.hours[strings.ToLower(who)]
+		if _, seen := s.local[strings.ToLower(who)]; !ok || seen {
+			continue
+		}
+		if s.LocalTimes == nil {
+			s.LocalTimes, s.local = map[string]string{}, map[string]time.Time{}
+		}
+		t := start.In(h.loc)
+		s.LocalTimes[who], s.local[strings.ToLower(who)] = t.Format(time.RFC3339), t
+		if !h.within(start, end) {
+			s.OutsideHours = append(s.OutsideHours, who)
+		}
+	}
+}
+
+// notes says plainly whose working hours never meet the user's in the
+// window, whose are unknown, and what could not be checked.
+func (w workingHoursOf) notes(names map[string]string, win hoursWindow) []string {
+	var out []string
+	if w.note != "" {
+		out = append(out, w.note)
+	}
+	mine, ok := w.hours[strings.ToLower(w.me)]
+	from, to := win.from, minOf(win.to, win.from.AddDate(0, 0, 62))
+	where := "on any day in the window"
+	if !win.given {
+		where = "on any day in the coming week"
+	}
+	var people []string
+	for addr := range w.hours {
+		if addr != strings.ToLower(w.me) {
+			people = append(people, addr)
+		}
+	}
+	slices.Sort(people)
+	for _, addr := range people {
+		// Only when both work in the window: a weekend has no overlap to miss.
+		h := w.hours[addr]
+		if ok && len(mine.spans(from, to)) > 0 && len(h.spans(from, to)) > 0 && !h.overlaps(mine, from, to) {
+			out = append(out, fmt.Sprintf("%s's working hours (%s) don't overlap yours (%s) %s.", cmp.Or(names[addr], addr), h, mine, where))
+		}
+	}
+	if len(w.unknown) > 0 {
+		out = append(out, "Working hours unknown for "+strings.Join(w.unknown, ", ")+" (outside your organization, or not shared): check their local time yourself.")
+	}
+	return out
+}
+
+// shortNames names people in the text by the part of their address
+// before @, unless two share it; the user is "you".
+func shortNames(me string, attendees []string) map[string]string {
+	count := map[string]int{}
+	local := func(a string) string { return strings.ToLower(a[:max(strings.LastIndex(a, "@"), 0)]) }
+	for _, a := range attendees {
+		count[local(a)]++
+	}
+	out := map[string]string{}
+	for _, a := range attendees {
+		out[strings.ToLower(a)] = strings.ToLower(a)
+		if l := local(a); l != "" && count[l] == 1 {
+			out[strings.ToLower(a)] = l
+		}
+	}
+	if me != "" {
+		out[strings.ToLower(me)] = "you"
+	}
+	return out
 }
