@@ -24,10 +24,11 @@ import (
 // with the body, nothing an intermediary could have routed on. Filling the
 // headers in from the body instead would compare the body with itself and
 // leave headers no client sent. A POST that carries any standard header
-// keeps them all, and mcp-go checks each against the body as before, so a
-// header that disagrees with the body (Mcp-Method: tools/list on a
-// tools/call) is still refused -32020. Only headers are read here, never the
-// body. /mcp is not wrapped: streamable HTTP keeps its rules.
+// keeps them all, and each is checked against the body (messageRefusal in
+// params.go, then mcp-go as before), so a header that disagrees with the
+// body (Mcp-Method: tools/list on a tools/call) is still refused -32020.
+// Only headers are read here, never the body. /mcp is not wrapped:
+// streamable HTTP keeps its rules.
 func withoutStrayVersion(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get(mcp.HeaderProtocolVersion) != "" && !hasStandardHeader(r.Header) {

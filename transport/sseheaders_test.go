@@ -107,28 +107,38 @@ func TestSSEServesModernClientsWithoutStandardHeaders(t *testing.T) {
 
 // TestSSEStillRefusesStandardHeadersThatDisagreeWithTheBody: a POST to
 // /message that carries any standard header has each checked against its
-// body as on /mcp: one that disagrees, or Mcp-Name or Mcp-Param-* without
-// Mcp-Method, is refused -32020 and the request does not run.
+// body: one that disagrees, or Mcp-Name or Mcp-Param-* without Mcp-Method,
+// is refused -32020 and the request does not run; with or without
+// MCP-Protocol-Version, whichever era the body claims (mcp-go alone checked
+// only a 2026-07-28 body with the version header).
 func TestSSEStillRefusesStandardHeadersThatDisagreeWithTheBody(t *testing.T) {
 	base := modernServer(t)
 	s := openSSE(t, base)
-	call := modern(1, "tools/call", `{"name":"echo","arguments":{}}`)
-	for _, header := range []map[string]string{
-		{"Mcp-Method": "tools/list"},
-		{"mcp-method": "tools/list"},
-		{"Mcp-Method": "tools/call", "Mcp-Name": "other"},
-		{"Mcp-Method": "tools/call"}, // Mcp-Name missing
-		{"Mcp-Name": "echo"},
-		{"Mcp-Param-Anything": "x"},
-	} {
-		a := s.call(call, merge(version, header))
-		if assert.NotNil(t, a.Error, "%v", header) {
-			assert.Equal(t, mcp.HEADER_MISMATCH, a.Error.Code, "%v", header)
+	legacy := `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{}}}`
+	require.Nil(t, s.call(`{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"c","version":"1"}}}`, nil).Error)
+	for _, call := range []string{modern(1, "tools/call", `{"name":"echo","arguments":{}}`), legacy} {
+		for _, versionHeader := range []map[string]string{version, {"MCP-Protocol-Version": "2025-11-25"}, nil} {
+			for _, header := range []map[string]string{
+				{"Mcp-Method": "tools/list"},
+				{"mcp-method": "tools/list"},
+				{"Mcp-Method": "tools/call", "Mcp-Name": "other"},
+				{"Mcp-Method": "tools/call", "Mcp-Name": "=?base64?b3RoZXI=?="}, // "other"
+				{"Mcp-Method": "tools/call"},                                    // Mcp-Name missing
+				{"Mcp-Name": "echo"},
+				{"Mcp-Param-Anything": "x"},
+			} {
+				where := fmt.Sprintf("%s %v %v", call, versionHeader, header)
+				a := s.call(call, merge(versionHeader, header))
+				if assert.NotNil(t, a.Error, where) {
+					assert.Equal(t, mcp.HEADER_MISMATCH, a.Error.Code, where)
+				}
+				assert.NotContains(t, string(a.Result), "echoed", where)
+			}
+			a := s.call(call, merge(versionHeader, map[string]string{"Mcp-Method": "tools/call", "Mcp-Name": "echo"}))
+			require.Nil(t, a.Error, "headers that agree with the body pass: %s %v", call, versionHeader)
+			assert.Contains(t, string(a.Result), "echoed")
 		}
 	}
-	a := s.call(call, merge(version, map[string]string{"Mcp-Method": "tools/call", "Mcp-Name": "echo"}))
-	require.Nil(t, a.Error, "headers that agree with the body pass")
-	assert.Contains(t, string(a.Result), "echoed")
 }
 
 // TestStreamableHTTPKeepsItsHeaderRules: /mcp still requires Mcp-Method
