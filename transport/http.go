@@ -184,7 +184,7 @@ func mount(s *server.MCPServer, cfg HTTPConfig) (http.Handler, *server.SSEServer
 	mux := http.NewServeMux()
 	mux.Handle("/mcp", g.Protect(checkStreamable(streamable), true))
 	mux.Handle("/sse", g.Protect(bound.open(sse.SSEHandler()), true))
-	mux.Handle("/message", g.Protect(bound.post(g, checkMessage(sse, sse.MessageHandler())), false))
+	mux.Handle("/message", g.Protect(bound.post(g, checkMessage(sse, withoutStrayVersion(sse.MessageHandler()))), false))
 	cfg.Ops.mount(mux, g)
 	for path, h := range cfg.Public {
 		mux.Handle(path, h)

@@ -32,7 +32,21 @@ var checkParams = prompts.CheckParams
 // message goes on to mcp-go: a notification, a response, a batch,
 // anything that does not parse, and every request whose params pass.
 func refusal(message []byte) []byte {
-	if !bytes.Contains(message, []byte(mcp.MethodPromptsGet)) {
+	return messageRefusal(message, nil)
+}
+
+// messageRefusal is refusal for a POST to /message with its header: when
+// it carries Mcp-Method, Mcp-Name or Mcp-Param-*, they must also agree with
+// the body, -32020 (header mismatch) else, as streamable HTTP requires in
+// the 2026-07-28 era. mcp-go checks them only on a request of that era
+// that also carries MCP-Protocol-Version, but a header that says one thing
+// while the body does another is a lie to whatever reads headers (a
+// gateway, a log), whichever era the body claims. No client of the
+// HTTP+SSE transport sends them (see withoutStrayVersion), so only such a
+// request pays for parsing its body here.
+func messageRefusal(message []byte, header http.Header) []byte {
+	headers := header != nil && hasStandardHeader(header)
+	if !headers && !bytes.Contains(message, []byte(mcp.MethodPromptsGet)) {
 		return nil // cheap: most messages, tool calls with large bodies among them
 	}
 	var m struct {
@@ -42,6 +56,11 @@ func refusal(message []byte) []byte {
 	}
 	if json.Unmarshal(message, &m) != nil || len(m.ID) == 0 || string(m.ID) == "null" {
 		return nil
+	}
+	if headers {
+		if err := mcp.ValidateStandardHeaders(header.Get, mcp.ProtocolVersion20260728, mcp.MCPMethod(m.Method), m.Params); err != nil {
+			return rpcError(m.ID, mcp.HEADER_MISMATCH, err.Error())
+		}
 	}
 	err := checkParams(m.Method, m.Params)
 	if err == nil {
@@ -92,7 +111,7 @@ func checkStreamable(next http.Handler) http.Handler {
 func checkMessage(sse *server.SSEServer, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if body, ok := postBody(r); ok {
-			if reply := refusal(body); reply != nil {
+			if reply := messageRefusal(body, r.Header); reply != nil {
 				if sse.SendEventToSession(r.URL.Query().Get("sessionId"), json.RawMessage(reply)) == nil {
 					w.WriteHeader(http.StatusAccepted)
 					return
