@@ -63,7 +63,9 @@ func NewServer(version string, deps Deps, tools []Tool) *server.MCPServer {
 	if deps.Handles == nil {
 		deps.Handles = handles.NewMemory()
 	}
-	deps.lookups = &lookups{}
+	if deps.lookups == nil { // a test may give its own
+		deps.lookups = &lookups{}
+	}
 	opts := []server.ServerOption{
 		server.WithToolCapabilities(false),
 		server.WithInstructions(instructions),
