@@ -49,16 +49,21 @@ func userZoneOf(ctx context.Context, c *Call) func() userZone {
 		if err != nil {
 			return zoneFailure(ctx, err)
 		}
-		if strings.TrimSpace(name) == "" {
-			return userZone{name: "UTC", loc: time.UTC}, zoneKeep // none set: Outlook shows UTC
-		}
-		iana, ok := ianaZone(name)
-		loc, err := time.LoadLocation(iana)
-		if !ok || err != nil {
-			return utcBecause(fmt.Sprintf("your time zone %q is not one this server knows", oneLine(name, 60))), zoneKeep
-		}
-		return userZone{name: iana, loc: loc}, zoneKeep
+		return zoneNamed(name), zoneKeep
 	})
+}
+
+// zoneNamed is the zone the mailbox settings name (Windows or IANA).
+func zoneNamed(name string) userZone {
+	if strings.TrimSpace(name) == "" {
+		return userZone{name: "UTC", loc: time.UTC} // none set: Outlook shows UTC
+	}
+	iana, ok := ianaZone(name)
+	loc, err := time.LoadLocation(iana)
+	if !ok || err != nil {
+		return utcBecause(fmt.Sprintf("your time zone %q is not one this server knows", oneLine(name, 60)))
+	}
+	return userZone{name: iana, loc: loc}
 }
 
 // zoneFailure is UTC when the mailbox settings could not be read, and how
