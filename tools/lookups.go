@@ -22,16 +22,19 @@ func (c *Call) memos() *lookups {
 	return c.lookups
 }
 
-// memo remembers one value per connection, each for as long as put was told.
+// memo remembers one value per connection, each for as long as its
+// lookup said; calls that need a value being looked up wait for that
+// lookup rather than start their own.
 type memo[T any] struct {
 	mu  sync.Mutex
-	m   map[string]memoEntry[T]
+	m   map[string]*memoEntry[T]
 	now func() time.Time // nil: time.Now; tests move it
 }
 
 type memoEntry[T any] struct {
+	ready chan struct{} // closed once v is known
 	v     T
-	until time.Time // zero: for good
+	until time.Time // zero: for good (once ready)
 }
 
 // maxMemo bounds each memo: past it, all its values are forgotten at once
@@ -45,48 +48,61 @@ func (m *memo[T]) clock() time.Time {
 	return time.Now()
 }
 
-func (m *memo[T]) get(key string) (T, bool) {
+// claim is the key's entry, known or being looked up; or a new one, which
+// the caller must settle (fetch is then true).
+func (m *memo[T]) claim(key string) (e *memoEntry[T], fetch bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	e, ok := m.m[key]
-	if ok && !e.until.IsZero() && !m.clock().Before(e.until) {
-		delete(m.m, key)
-		ok = false
+	if e := m.m[key]; e != nil {
+		select {
+		case <-e.ready:
+			if e.until.IsZero() || m.clock().Before(e.until) {
+				return e, false
+			}
+		default:
+			return e, false // being looked up
+		}
 	}
-	return e.v, ok
+	if m.m == nil || len(m.m) >= maxMemo {
+		m.m = map[string]*memoEntry[T]{}
+	}
+	e = &memoEntry[T]{ready: make(chan struct{})}
+	m.m[key] = e
+	return e, true
 }
 
-// put keeps v for keep (0: for good; less: not at all).
-func (m *memo[T]) put(key string, v T, keep time.Duration) {
-	if keep < 0 {
-		return
-	}
+// settle gives a claimed entry its value, kept for keep (0: for good;
+// less: only for the calls already waiting).
+func (m *memo[T]) settle(key string, e *memoEntry[T], v T, keep time.Duration) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.m == nil || len(m.m) >= maxMemo {
-		m.m = map[string]memoEntry[T]{}
-	}
-	e := memoEntry[T]{v: v}
-	if keep > 0 {
+	e.v = v
+	switch {
+	case keep < 0:
+		if m.m[key] == e {
+			delete(m.m, key)
+		}
+	case keep > 0:
 		e.until = m.clock().Add(keep)
 	}
-	m.m[key] = e
+	close(e.ready)
 }
 
 // aside gives the connection's value from m, or starts fetching it beside
 // the call's own request; fetch also says how long to keep what it found
-// (see put). The function returned waits for the value: call it even when
-// the call's own request failed, so that no request outlives its call.
+// (see settle). The function returned waits for the value: call it even
+// when the call's own request failed, so that no request outlives its call.
 func aside[T any](c *Call, m *memo[T], fetch func() (T, time.Duration)) func() T {
 	key := c.Conn.IntegrationID() + "/" + c.Conn.ID()
-	if v, ok := m.get(key); ok {
-		return func() T { return v }
+	e, mine := m.claim(key)
+	if mine {
+		go func() {
+			v, keep := fetch()
+			m.settle(key, e, v, keep)
+		}()
 	}
-	found := make(chan T, 1)
-	go func() {
-		v, keep := fetch()
-		m.put(key, v, keep)
-		found <- v
-	}()
-	return sync.OnceValue(func() T { return <-found })
+	return func() T {
+		<-e.ready
+		return e.v
+	}
 }

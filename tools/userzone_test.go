@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -236,20 +237,52 @@ func TestZoneNamedByTheMailbox(t *testing.T) {
 func TestMemoKeepsValuesForTheirTime(t *testing.T) {
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	m := memo[string]{now: func() time.Time { return now }}
-	m.put("a", "for good", 0)
-	m.put("b", "a minute", time.Minute)
-	m.put("c", "never", -1)
-	_, ok := m.get("c")
-	assert.False(t, ok)
+	lookup := func(key, v string, keep time.Duration) (got string, fetched bool) {
+		e, fetch := m.claim(key)
+		if fetch {
+			m.settle(key, e, v, keep)
+		}
+		<-e.ready
+		return e.v, fetch
+	}
+	for key, keep := range map[string]time.Duration{"a": 0, "b": time.Minute, "c": -1} {
+		v, fetched := lookup(key, "first", keep)
+		assert.True(t, fetched)
+		assert.Equal(t, "first", v)
+	}
+	_, fetched := lookup("c", "again", -1)
+	assert.True(t, fetched, "not kept")
 	now = now.Add(time.Minute)
-	v, ok := m.get("a")
-	assert.True(t, ok)
-	assert.Equal(t, "for good", v)
-	_, ok = m.get("b")
-	assert.False(t, ok, "expired")
+	v, fetched := lookup("a", "again", 0)
+	assert.False(t, fetched)
+	assert.Equal(t, "first", v, "kept for good")
+	_, fetched = lookup("b", "again", time.Minute)
+	assert.True(t, fetched, "expired")
+
+	// A value being looked up is waited for, not looked up twice.
+	e, fetch := m.claim("p")
+	e2, fetch2 := m.claim("p")
+	assert.True(t, fetch)
+	assert.False(t, fetch2)
+	assert.Same(t, e, e2)
+	m.settle("p", e, "found", -1)
+	<-e2.ready
+	assert.Equal(t, "found", e2.v, "the waiter gets the value, even one not kept")
 
 	for i := range maxMemo + 1 {
-		m.put(strconv.Itoa(i), "x", 0)
+		lookup(strconv.Itoa(i), "x", 0)
 	}
 	assert.LessOrEqual(t, len(m.m), maxMemo, "bounded")
+}
+
+// Calls that start together on a new connection share one lookup of each.
+func TestLookupsAreSharedByCallsThatStartTogether(t *testing.T) {
+	h := newHarness(t, withSim(func(o *sim.Options) { o.Latency = 200 * time.Millisecond }))
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Go(func() { h.ok("search_mail", map[string]any{"limit": 1}, nil) })
+	}
+	wg.Wait()
+	assert.Equal(t, 1, h.zoneLookups())
+	assert.Len(t, h.graph("/v1.0/me/mailFolders/junkemail"), 1)
 }
