@@ -97,7 +97,7 @@ func TestAuditLinesHaveTheDocumentedKeys(t *testing.T) {
 		tool, outcome string
 		requestIDs    int
 	}{
-		{"search_mail", "ok", 2}, // and the Junk Email folder's id, looked up once
+		{"search_mail", "ok", 3}, // and the Junk Email folder's id and the user's time zone, looked up once
 		{"search_mail", "input_error", 0},
 		{"get_message", "not_found", 1},
 		{"search_mail", "throttled", 4}, // the first try and 3 retries

@@ -179,7 +179,7 @@ func TestJunkIsLabelled(t *testing.T) {
 	var read MessageResult
 	text = h.ok("get_message", map[string]any{"id": day.Messages[1].ID}, &read)
 	assert.True(t, read.Junk)
-	assert.True(t, strings.HasPrefix(text, "Received Sat 21 Nov 2026 05:20 UTC [junk: in the Junk Email folder]\n"), text)
+	assert.True(t, strings.HasPrefix(text, "Received Sat 21 Nov 2026 05:20 (Europe/London, UTC+00:00) [junk: in the Junk Email folder]\n"), text)
 
 	var inbox SearchMailResult
 	h.ok("search_mail", map[string]any{"folder": "inbox", "limit": 30}, &inbox)

@@ -11,7 +11,6 @@ import (
 	"path"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/outlook-mcp/outlook-mcp/extract"
@@ -113,6 +112,7 @@ type SearchMailResult struct {
 	Note       string           `json:"note,omitempty"`
 
 	stop listStop
+	zone userZone // of the times
 }
 
 func (r *SearchMailResult) shrink() bool { return stopEarly(&r.Messages, r.stop, &r.NextCursor) }
@@ -136,20 +136,20 @@ var searchMail = define("search_mail", "Search mail",
 		}
 		var res graphPage[graphMessage]
 		header := http.Header{"Prefer": {preferImmutableID}}
-		junk := junkFolder(ctx, c, args.Folder)
+		junk, zone := junkFolder(ctx, c, args.Folder), userZoneOf(ctx, c)
 		err = get(ctx, c, q.path, cur.link(q.path, q.values), q.values, header, &res)
-		isJunk := junk() // waited for even after an error: no request outlives its call
+		isJunk, tz := junk(), zone() // waited for even after an error: no request outlives its call
 		if err != nil {
 			return nil, err
 		}
 		out := &SearchMailResult{Messages: []MessageSummary{}, NextCursor: newCursor("search_mail", args, q.path, q.values, res.NextLink),
-			stop: cur.stopper("search_mail", args)}
+			stop: cur.stopper("search_mail", args), zone: tz}
 		for i, m := range unseen(cur, res.Value) {
 			if !q.keep(m) {
 				continue
 			}
 			sum := m.summary()
-			sum.Junk = isJunk(m.ParentFolderID)
+			sum.Junk, sum.ReceivedAt = isJunk(m.ParentFolderID), tz.at(sum.ReceivedAt)
 			out.Messages = append(out.Messages, sum)
 			out.stop.raw = append(out.stop.raw, i)
 		}
@@ -185,56 +185,19 @@ func junkFolder(ctx context.Context, c *Call, folder string) func() func(parentF
 	if strings.EqualFold(strings.TrimSpace(folder), "junkemail") {
 		return func() func(string) bool { return func(string) bool { return true } }
 	}
-	key := c.Conn.IntegrationID() + "/" + c.Conn.ID()
-	found := make(chan string, 1)
-	if id := c.junk.get(key); id != "" {
-		found <- id
-	} else {
-		go func() {
-			var f struct {
-				ID string `json:"id"`
-			}
-			_ = get(ctx, c, "/me/mailFolders/junkemail", "", url.Values{"$select": {"id"}}, nil, &f)
-			c.junk.put(key, f.ID)
-			found <- f.ID
-		}()
-	}
+	junk := aside(c, &c.memos().junk, func() (string, time.Duration) {
+		var f struct {
+			ID string `json:"id"`
+		}
+		if err := get(ctx, c, "/me/mailFolders/junkemail", "", url.Values{"$select": {"id"}}, nil, &f); err != nil || f.ID == "" {
+			return "", -1 // looked up again by the next call
+		}
+		return f.ID, 0 // the folder's id never changes
+	})
 	return func() func(string) bool {
-		id := <-found
+		id := junk()
 		return func(parent string) bool { return id != "" && parent == id }
 	}
-}
-
-// junkFolders remembers each connection's Junk Email folder id, which
-// never changes: one lookup per mailbox and server, not one per call.
-type junkFolders struct {
-	mu  sync.Mutex
-	ids map[string]string // integration/connection → folder id
-}
-
-// maxJunkFolders bounds the memory: past it, all are forgotten at once
-// and looked up again as they are needed.
-const maxJunkFolders = 10_000
-
-func (j *junkFolders) get(key string) string {
-	if j == nil {
-		return ""
-	}
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	return j.ids[key]
-}
-
-func (j *junkFolders) put(key, id string) {
-	if j == nil || id == "" {
-		return
-	}
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if j.ids == nil || len(j.ids) >= maxJunkFolders {
-		j.ids = map[string]string{}
-	}
-	j.ids[key] = id
 }
 
 // buildMailQuery chooses between $search (KQL: a query, or a sender name)
@@ -395,13 +358,17 @@ func (m graphMessage) summary() MessageSummary {
 // subjects, senders and previews are written by others.
 func (r *SearchMailResult) Text() string {
 	var b strings.Builder
+	received := make([]string, len(r.Messages))
+	for i, m := range r.Messages {
+		received[i] = m.ReceivedAt
+	}
 	switch len(r.Messages) {
 	case 0:
 		b.WriteString("No messages found.")
 	case 1:
-		b.WriteString("1 message (UTC):\n")
+		fmt.Fprintf(&b, "1 message (%s):\n", r.zone.label(received...))
 	default:
-		fmt.Fprintf(&b, "%d messages, newest first (UTC):\n", len(r.Messages))
+		fmt.Fprintf(&b, "%d messages, newest first (%s):\n", len(r.Messages), r.zone.label(received...))
 	}
 	var list strings.Builder
 	var times listTimes
@@ -415,7 +382,7 @@ func (r *SearchMailResult) Text() string {
 		}
 	}
 	if list.Len() > 0 {
-		b.WriteString(untrusted(list.String()))
+		b.WriteString(untrusted(list.String()) + r.zone.noteLine())
 	}
 	if r.Note != "" {
 		b.WriteString("\nNote: " + r.Note)
@@ -485,6 +452,7 @@ type MessageResult struct {
 	EventID string `json:"event_id,omitempty" handle:"e"`
 
 	meeting *invitation // when, where: in the text only (tools/list has no room left)
+	zone    userZone    // of the times
 }
 
 // invitation is what a meeting message says of its meeting.
@@ -533,8 +501,9 @@ func (m graphThreadMessage) invitation() *invitation {
 	}
 }
 
-// text is "Meeting invitation: Thu 26 Nov 2026 15:00–16:00 UTC, Teams,
-// <location>; your answer: none yet. Event id e1: respond_to_event".
+// text is "Meeting invitation: Thu 26 Nov 2026 15:00–16:00, Teams,
+// <location>; your answer: none yet. Event id e1: respond_to_event", in
+// the zone the message's text names.
 func (in *invitation) text(eventID string) string {
 	var b strings.Builder
 	b.WriteString("Meeting")
@@ -543,9 +512,6 @@ func (in *invitation) text(eventID string) string {
 	}
 	var times listTimes
 	b.WriteString(": " + times.span(in.start, in.end, in.allDay))
-	if !in.allDay {
-		b.WriteString(" UTC")
-	}
 	if in.online {
 		b.WriteString(", Teams")
 	}
@@ -595,25 +561,26 @@ var getMessage = define("get_message", "Read a message",
 			return nil, err
 		}
 		var m graphThreadMessage
-		junk := junkFolder(ctx, c, "")
+		junk, zone := junkFolder(ctx, c, ""), userZoneOf(ctx, c)
 		// HTML, converted here: Graph's own text conversion keeps what a
 		// reader never sees (hidden preheaders).
 		err = get(ctx, c, messagePath(id), "", url.Values{
 			"$select": {"id,subject,from,toRecipients,ccRecipients,receivedDateTime,isRead,hasAttachments,conversationId,parentFolderId,webLink,body,uniqueBody,flag,importance,categories"},
 			"$expand": {"attachments($select=id,name,contentType,size,isInline)," + meetingExpand},
 		}, immutableIDs(), &m)
-		isJunk := junk() // waited for even after an error: no request outlives its call
+		isJunk, tz := junk(), zone() // waited for even after an error: no request outlives its call
 		if err != nil {
 			return nil, err
 		}
 		out := &MessageResult{
 			ID: m.ID, Subject: m.Subject, From: m.sender(), To: people(m.ToRecipients), Cc: people(m.CcRecipients),
-			ReceivedAt: m.ReceivedDateTime, IsRead: m.IsRead, ConversationID: m.ConversationID, WebLink: m.WebLink,
+			ReceivedAt: tz.at(m.ReceivedDateTime), IsRead: m.IsRead, ConversationID: m.ConversationID, WebLink: m.WebLink,
 			Attachments: []Attachment{}, Junk: isJunk(m.ParentFolderID), MessageState: m.state(),
-			meeting: m.invitation(),
+			meeting: m.invitation(), zone: tz,
 		}
 		if out.meeting != nil {
 			out.EventID = m.Event.ID
+			out.meeting.start, out.meeting.end = tz.at(out.meeting.start), tz.at(out.meeting.end)
 		}
 		body := bodyText(m.Body.ContentType, m.Body.Content)
 		if unique := bodyText(m.UniqueBody.ContentType, m.UniqueBody.Content); !in.IncludeQuoted && strings.TrimSpace(unique) != "" && len(unique) < len(body) {
@@ -661,8 +628,12 @@ func (r *MessageResult) Text() string {
 	if marks := r.marks(); marks != "" {
 		label += " " + strings.TrimSpace(marks)
 	}
+	times := []string{r.ReceivedAt}
+	if r.meeting != nil {
+		times = append(times, r.meeting.start, r.meeting.end)
+	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "Received %s UTC%s\n", shortTime(r.ReceivedAt), label)
+	fmt.Fprintf(&b, "Received %s (%s)%s%s\n", shortTime(r.ReceivedAt), r.zone.label(times...), label, r.zone.noteLine())
 	if r.meeting != nil {
 		b.WriteString(r.meeting.text(r.EventID) + "\n")
 	}

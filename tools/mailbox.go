@@ -100,6 +100,16 @@ var getMailboxSettings = define("get_mailbox_settings", "Read mailbox settings",
 		}, nil
 	})
 
+// mailboxTimeZone is the zone the user's mailbox settings name, as Graph
+// gives it: a Windows name usually (GMT Standard Time), or IANA.
+func mailboxTimeZone(ctx context.Context, c *Call) (string, error) {
+	var s struct {
+		TimeZone string `json:"timeZone"`
+	}
+	err := get(ctx, c, "/me/mailboxSettings", "", url.Values{"$select": {"timeZone"}}, nil, &s)
+	return s.TimeZone, err
+}
+
 // clockTime shortens an Edm.TimeOfDay (09:00:00.0000000) to 09:00.
 func clockTime(s string) string {
 	if len(s) >= 5 {
@@ -243,13 +253,11 @@ var setAutomaticReplies = define("set_automatic_replies", "Set automatic replies
 			zone := "UTC"
 			if !window.offset {
 				// Times without an offset are in the mailbox's time zone.
-				var s struct {
-					TimeZone string `json:"timeZone"`
-				}
-				if err := get(ctx, c, "/me/mailboxSettings", "", url.Values{"$select": {"timeZone"}}, nil, &s); err != nil {
+				name, err := mailboxTimeZone(ctx, c)
+				if err != nil {
 					return nil, err
 				}
-				zone = cmp.Or(s.TimeZone, "UTC")
+				zone = cmp.Or(name, "UTC")
 			}
 			patch.ScheduledStartDateTime = &graphTime{DateTime: window.start.Format("2006-01-02T15:04:05"), TimeZone: zone}
 			patch.ScheduledEndDateTime = &graphTime{DateTime: window.end.Format("2006-01-02T15:04:05"), TimeZone: zone}

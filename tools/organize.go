@@ -200,7 +200,8 @@ type ThreadResult struct {
 	LatestID       string          `json:"latest_id,omitempty" handle:"m" jsonschema_description:"The thread's newest message, to reply to."`
 	Paging
 
-	all []ThreadMessage // every message of the thread (but the omitted), whole: the pages are cut from them
+	all  []ThreadMessage // every message of the thread (but the omitted), whole: the pages are cut from them
+	zone userZone        // of the times
 }
 
 // threadPage is how many messages of a conversation are read: Graph cannot
@@ -246,19 +247,19 @@ var getThread = define("get_thread", "Read a conversation",
 			conversationID = m.ConversationID
 		}
 		var page graphPage[graphThreadMessage]
-		junk := junkFolder(ctx, c, "")
+		junk, zone := junkFolder(ctx, c, ""), userZoneOf(ctx, c)
 		err = get(ctx, c, "/me/messages", "", url.Values{
 			"$filter": {"conversationId eq " + odataString(conversationID)},
 			"$select": {"id,subject,from,receivedDateTime,isDraft,parentFolderId,uniqueBody,hasAttachments,flag,importance,categories"},
 			"$top":    {strconv.Itoa(threadPage)},
 		}, immutableIDs(), &page) // HTML, converted here (see bodyText)
-		isJunk := junk()
+		isJunk, tz := junk(), zone()
 		if err != nil {
 			return nil, err
 		}
 		msgs := page.Value
 		slices.SortStableFunc(msgs, func(a, b graphThreadMessage) int { return strings.Compare(a.ReceivedDateTime, b.ReceivedDateTime) })
-		out := &ThreadResult{ConversationID: conversationID, Messages: []ThreadMessage{}}
+		out := &ThreadResult{ConversationID: conversationID, Messages: []ThreadMessage{}, zone: tz}
 		if len(msgs) > 0 {
 			out.Subject = msgs[0].Subject
 		}
@@ -268,7 +269,7 @@ var getThread = define("get_thread", "Read a conversation",
 		}
 		for _, m := range msgs {
 			out.all = append(out.all, ThreadMessage{
-				ID: m.ID, From: m.sender(), ReceivedAt: m.ReceivedDateTime, IsDraft: m.IsDraft, Junk: isJunk(m.ParentFolderID),
+				ID: m.ID, From: m.sender(), ReceivedAt: tz.at(m.ReceivedDateTime), IsDraft: m.IsDraft, Junk: isJunk(m.ParentFolderID),
 				HasAttachments: m.HasAttachments, state: m.state(),
 				Text: bodyText(m.UniqueBody.ContentType, m.UniqueBody.Content),
 			})
@@ -344,12 +345,16 @@ func (r *ThreadResult) Text() string {
 	if len(r.all) == 0 {
 		return "No messages in this conversation (check the id)."
 	}
+	received := make([]string, len(r.Messages))
+	for i, m := range r.Messages {
+		received[i] = m.ReceivedAt
+	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "Thread of %d messages, oldest first (UTC)", len(r.all))
+	fmt.Fprintf(&b, "Thread of %d messages, oldest first (%s)", len(r.all), r.zone.label(received...))
 	if r.Omitted > 0 {
 		fmt.Fprintf(&b, " (%d older not shown: raise limit)", r.Omitted)
 	}
-	b.WriteString(", subject: " + untrusted(orNone(r.Subject)))
+	b.WriteString(", subject: " + untrusted(orNone(r.Subject)) + r.zone.noteLine())
 	var times listTimes
 	for _, m := range r.Messages {
 		b.WriteString("\n\n" + times.next(m.ReceivedAt))

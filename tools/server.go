@@ -41,7 +41,7 @@ type Deps struct {
 	// together (see budget.go); 0 means DefaultMaxResponseTokens.
 	MaxResponseTokens int
 
-	junk *junkFolders // set by NewServer
+	lookups *lookups // set by NewServer
 }
 
 // instructions is sent to the client at initialize: a short guide for the model.
@@ -63,7 +63,9 @@ func NewServer(version string, deps Deps, tools []Tool) *server.MCPServer {
 	if deps.Handles == nil {
 		deps.Handles = handles.NewMemory()
 	}
-	deps.junk = &junkFolders{}
+	if deps.lookups == nil { // a test may give its own
+		deps.lookups = &lookups{}
+	}
 	opts := []server.ServerOption{
 		server.WithToolCapabilities(false),
 		server.WithInstructions(instructions),
@@ -140,7 +142,7 @@ func (t Tool) call(ctx context.Context, deps Deps, all []Tool, req mcp.CallToolR
 	}
 	defer release()
 	rec.Connection = conn.ID()
-	c := &Call{Conn: conn, Tools: all, named: named, Budget: deps.MaxResponseTokens, handles: deps.Handles, log: deps.Logger, junk: deps.junk}
+	c := &Call{Conn: conn, Tools: all, named: named, Budget: deps.MaxResponseTokens, handles: deps.Handles, log: deps.Logger, lookups: deps.lookups}
 	if c.Granted, err = c.Conn.Scopes(ctx); err != nil {
 		return rec.end(t.failure(ctx, c, err))
 	}

@@ -31,7 +31,7 @@ func TestMessageStateIsShownInListsAndReads(t *testing.T) {
 	var msg MessageResult
 	text = h.ok("get_message", map[string]any{"id": m.ID}, &msg)
 	assert.Equal(t, want, msg.MessageState)
-	assert.Contains(t, text, "UTC [flagged due Fri 27 Nov] [high]\n")
+	assert.Contains(t, text, "(Europe/London, UTC+00:00) [flagged due Fri 27 Nov] [high]\n")
 	assert.Contains(t, unmarked(text), "\nCategories: Planning")
 
 	var thread ThreadResult
@@ -93,7 +93,7 @@ func TestGetMessageOnAnInvitationShowsTheMeeting(t *testing.T) {
 	var msg MessageResult
 	text := h.ok("get_message", map[string]any{"id": h.idIn("inbox", "Atlas launch readiness review")}, &msg)
 	require.NotEmpty(t, msg.EventID, text)
-	assert.Regexp(t, `\nMeeting invitation: \w{3} \d+ \w{3} 2026 \d\d:\d\d–\d\d:\d\d UTC, Teams; not answered yet\. `, text)
+	assert.Regexp(t, `\nMeeting invitation: \w{3} \d+ \w{3} 2026 \d\d:\d\d–\d\d:\d\d, Teams; not answered yet\. `, text)
 	assert.Contains(t, text, "Event id "+msg.EventID+": respond_to_event answers it")
 	assert.Contains(t, h.lastGraph("/v1.0/me/messages/").Query.Get("$expand"), "microsoft.graph.eventMessage/event($select=id,start,end")
 

@@ -10,7 +10,8 @@ import (
 // "Wed 25 Nov 09:12", about half the tokens of RFC 3339, which structured
 // content keeps.
 
-// shortTime renders a Graph UTC timestamp as "Wed 25 Nov 2026 09:12".
+// shortTime renders an RFC 3339 time, in its own offset, as "Wed 25 Nov
+// 2026 09:12".
 func shortTime(s string) string { return textTime(s, 0) }
 
 // textTime renders an RFC 3339 time (in its own offset) or a date for the

@@ -91,7 +91,7 @@ type Call struct {
 
 	handles handles.Store // the short ids of Graph ids (handles.go)
 	log     *slog.Logger
-	junk    *junkFolders // the server's memory of Junk Email folder ids
+	lookups *lookups // what the server remembers of connections (lookups.go)
 }
 
 // define declares a tool from a typed handler: its name, its title for
