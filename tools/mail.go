@@ -166,12 +166,14 @@ var searchMail = define("search_mail", "Search mail",
 		var retryErr error
 		if err == nil && cur == nil && len(res.Value) == 0 {
 			// Nothing at all: the one looser retry (searchhelp.go).
-			ran.Query = looserQuery(args.Query)
-			if lq, lerr := buildMailQuery(ran, limit); ran.Query != "" && lerr == nil {
-				var more graphPage[graphMessage]
-				if retryErr = get(ctx, c, lq.path, "", lq.values, header, &more); retryErr == nil {
-					q, res, out.LoosenedTo = lq, more, lq.shown
-					form.Looser, cur = true, &cursor{Looser: true}
+			if looser := looserQuery(args.Query); looser != "" {
+				ran.Query = looser
+				if lq, lerr := buildMailQuery(ran, limit); lerr == nil {
+					var more graphPage[graphMessage]
+					if retryErr = get(ctx, c, lq.path, "", lq.values, header, &more); retryErr == nil {
+						q, res, out.LoosenedTo = lq, more, lq.shown
+						form.Looser, cur = true, &cursor{Looser: true}
+					}
 				}
 			}
 		}
@@ -181,11 +183,10 @@ var searchMail = define("search_mail", "Search mail",
 		}
 		out.NextCursor, out.stop = form.next(args, q.values, res.NextLink), cur.stopper("search_mail", args)
 		if len(res.Value) == 0 && (cur == nil || cur.Page == nil) {
-			base := args
-			if retryErr == nil && ran.Query != "" {
-				base = ran
-			} else if retryErr != nil {
-				out.Tries = append(out.Tries, ran) // the looser query could not run: try it
+			// Nothing, even loosely: what to try next, from the loosest that ran.
+			base := ran
+			if retryErr != nil {
+				out.Tries, base = []SearchMailArgs{ran}, args // the looser query could not run: try it first
 			}
 			out.Tries = append(out.Tries, searchSuggestions(base)...)
 			out.idsShortened()
