@@ -173,6 +173,11 @@ func TestSearchMailPagesTheLooserQuery(t *testing.T) {
 	assert.Contains(t, text, "not exact matches")
 	assert.NotRegexp(t, exactHeader, text)
 
+	// One looser match reads as one.
+	one := newHarness(t)
+	text = one.ok("search_mail", map[string]any{"query": "subject:limits", "from": "Lukas", "limit": 1}, nil)
+	assert.Contains(t, text, "Showing 1 match of the looser query `subject:limit* AND from:Lukas` instead")
+
 	// The cursor alone continues too.
 	second = SearchMailResult{}
 	h.ok("search_mail", map[string]any{"cursor": first.NextCursor}, &second)

@@ -303,7 +303,11 @@ func (r *SearchMailResult) searched() string {
 	n := len(r.Messages)
 	switch {
 	case n > 0 && r.LoosenedTo != "":
-		return fmt.Sprintf("No exact matches%s. Showing %d matches of the looser query %s instead, not exact matches (newest first, UTC):\n", scope, n, queryShown(r.LoosenedTo))
+		matches := "matches"
+		if n == 1 {
+			matches = "match"
+		}
+		return fmt.Sprintf("No exact matches%s. Showing %d %s of the looser query %s instead, not exact matches (newest first, UTC):\n", scope, n, matches, queryShown(r.LoosenedTo))
 	case n == 1:
 		return "1 message" + scope + " (UTC):\n"
 	case n > 1:
