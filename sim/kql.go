@@ -397,9 +397,16 @@ var normalize = strings.NewReplacer("\u2019", "'", "\u2018", "'", "\u201c", `"`,
 // wordMatch reports whether term occurs in text at the start of a word,
 // case-insensitively, as Exchange's prefix matching does: "budg" finds
 // "Budget", "obrien" finds "daniel.obrien@contoso.com", "dget" finds nothing.
+// The start of a word is all a term matches: "limits" does not find
+// "limit". KQL's wildcard ends a term ("limit*": what prefix matching does
+// anyway); a * anywhere else is a character like any other, which no word
+// has, and a lone * finds nothing.
 func wordMatch(text, term string) bool {
 	text = strings.ToLower(normalize.Replace(text))
 	term = strings.ToLower(normalize.Replace(strings.Join(strings.Fields(term), " ")))
+	if len(term) > 1 && strings.HasSuffix(term, "*") && term[len(term)-2] != ' ' {
+		term = term[:len(term)-1]
+	}
 	if term == "" {
 		return true
 	}

@@ -558,6 +558,15 @@ func TestMessageSearch(t *testing.T) {
 		{`"rate-limit NOT from:lukas"`, nil, []string{"Quick question on the rate-limit defaults"}},
 		{`"budg"`, []string{"FY27 budget template – due Friday"}, nil}, // prefix of a word
 		{`"udget"`, nil, []string{"FY27 budget template – due Friday"}},
+		// A term matches the start of a word, never a longer term: "limits"
+		// is not found in "rate-limit defaults"; KQL's trailing wildcard is
+		// the same prefix match, in a property too.
+		{`"rate limits from:lukas"`, nil, []string{"Quick question on the rate-limit defaults"}},
+		{`"rate limit* from:lukas"`, []string{"Quick question on the rate-limit defaults", "RE: Quick question on the rate-limit defaults"}, nil},
+		{`"subject:budg*"`, []string{"FY27 budget template – due Friday"}, nil},
+		{`"bud*et"`, nil, []string{"FY27 budget template – due Friday"}}, // only a trailing * is a wildcard
+		{`"*udget"`, nil, []string{"FY27 budget template – due Friday"}},
+		{`"*"`, nil, []string{"FY27 budget template – due Friday"}},
 	} {
 		r := search(tc.expr)
 		require.Equal(t, 200, r.status, "%s: %s", tc.expr, r.body)

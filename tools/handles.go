@@ -3,6 +3,7 @@ package tools
 import (
 	"context"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 
@@ -102,12 +103,16 @@ type idsShown interface{ idsShortened() }
 // shortenIDs replaces the Graph ids of a tool's result by their handles.
 // On an error the result keeps its full ids, all of them.
 func shortenIDs(ctx context.Context, c *Call, out Result) error {
-	fields := handleFields(reflect.ValueOf(out), nil)
+	var fields []handleField
+	for _, f := range handleFields(reflect.ValueOf(out), nil) {
+		// A well-known folder name (search_mail's suggestions) is short already.
+		if *f.value != "" && !(f.kinds[0] == 'f' && slices.Contains(wellKnownFolders, strings.ToLower(*f.value))) {
+			fields = append(fields, f)
+		}
+	}
 	items := make([]handles.Item, 0, len(fields))
 	for _, f := range fields {
-		if *f.value != "" {
-			items = append(items, handles.Item{Kind: f.kinds[0], ID: *f.value})
-		}
+		items = append(items, handles.Item{Kind: f.kinds[0], ID: *f.value})
 	}
 	if len(items) == 0 {
 		return nil
@@ -116,15 +121,10 @@ func shortenIDs(ctx context.Context, c *Call, out Result) error {
 	if err != nil {
 		return err
 	}
-	i := 0
-	for _, f := range fields {
-		if *f.value == "" {
-			continue
-		}
+	for i, f := range fields {
 		if short[i] != "" {
 			*f.value = short[i]
 		}
-		i++
 	}
 	if r, ok := out.(idsShown); ok {
 		r.idsShortened()

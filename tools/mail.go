@@ -110,15 +110,27 @@ type SearchMailResult struct {
 	Messages   []MessageSummary `json:"messages"`
 	NextCursor string           `json:"next_cursor,omitempty"`
 	Note       string           `json:"note,omitempty"`
+	// Query is what was asked of Graph, in KQL (or the filters, listed).
+	Query string `json:"query,omitempty"`
+	// LoosenedTo is the looser query run after the query found nothing:
+	// when set, messages match it, not the query (searchhelp.go).
+	LoosenedTo string `json:"loosened_to,omitempty"`
+	// Suggestions are the next searches to try, each its arguments as JSON.
+	Suggestions []string `json:"suggestions,omitempty"`
+	// Tries are the suggestions' arguments, exported for their folder ids
+	// to be shortened to handles (idsShortened remakes Suggestions).
+	Tries []SearchMailArgs `json:"-"`
 
-	stop listStop
-	zone userZone // of the times
+	where string // the folder searched, as the text names it
+	why   string // why an empty search may have found nothing
+	stop  listStop
+	zone  userZone // of the times
 }
 
 func (r *SearchMailResult) shrink() bool { return stopEarly(&r.Messages, r.stop, &r.NextCursor) }
 
 var searchMail = define("search_mail", "Search mail",
-	"Search or list the user's email, newest first. Returns id, subject, sender, time, read and attachment flags and a short preview per message (no bodies: use get_message for one message's full text). Combine query (free text or KQL) with the filters; no arguments lists the latest mail in all folders.",
+	"Search or list the user's email, newest first. Returns id, subject, sender, time, read and attachment flags and a short preview per message (no bodies: use get_message for one message's full text). Combine query (free text or KQL) with the filters; no arguments lists the latest mail in all folders. Finding nothing, it tries word stems once (labelled) and suggests next searches.",
 	[]string{"Mail.ReadBasic", "Mail.Read", "Mail.ReadWrite"},
 	Hints{ReadOnly: true, Idempotent: true, OpenWorld: true},
 	func(ctx context.Context, c *Call, in SearchMailArgs) (*SearchMailResult, error) {
@@ -134,16 +146,52 @@ var searchMail = define("search_mail", "Search mail",
 		if err != nil {
 			return nil, err
 		}
+		out := &SearchMailResult{Messages: []MessageSummary{}, Query: q.shown, where: folderShown(args.Folder)}
+		// ran: the arguments of the query that ran, the looser one when a
+		// cursor continues it.
+		ran, form := args, cursor{Tool: "search_mail"}
+		if cur != nil && cur.Looser {
+			if ran.Query = looserQuery(args.Query); ran.Query == "" {
+				return nil, argError("cursor", "is not a cursor of search_mail: pass next_cursor exactly as search_mail returned it, or omit it to start over")
+			}
+			if q, err = buildMailQuery(ran, limit); err != nil {
+				return nil, err
+			}
+			form.Looser, out.LoosenedTo = true, q.shown
+		}
 		var res graphPage[graphMessage]
 		header := http.Header{"Prefer": {preferImmutableID}}
 		junk, zone := junkFolder(ctx, c, args.Folder), userZoneOf(ctx, c)
 		err = get(ctx, c, q.path, cur.link(q.path, q.values), q.values, header, &res)
+		var retryErr error
+		if err == nil && cur == nil && len(res.Value) == 0 {
+			// Nothing at all: the one looser retry (searchhelp.go).
+			if looser := looserQuery(args.Query); looser != "" {
+				ran.Query = looser
+				if lq, lerr := buildMailQuery(ran, limit); lerr == nil {
+					var more graphPage[graphMessage]
+					if retryErr = get(ctx, c, lq.path, "", lq.values, header, &more); retryErr == nil {
+						q, res, out.LoosenedTo = lq, more, lq.shown
+						form.Looser, cur = true, &cursor{Looser: true}
+					}
+				}
+			}
+		}
 		isJunk, tz := junk(), zone() // waited for even after an error: no request outlives its call
 		if err != nil {
 			return nil, err
 		}
-		out := &SearchMailResult{Messages: []MessageSummary{}, NextCursor: newCursor("search_mail", args, q.path, q.values, res.NextLink),
-			stop: cur.stopper("search_mail", args), zone: tz}
+		out.NextCursor, out.stop, out.zone = form.next(args, q.values, res.NextLink), cur.stopper("search_mail", args), tz
+		if len(res.Value) == 0 && (cur == nil || cur.Page == nil) {
+			// Nothing, even loosely: what to try next, from the loosest that ran.
+			base := ran
+			if retryErr != nil {
+				out.Tries, base = []SearchMailArgs{ran}, args // the looser query could not run: try it first
+			}
+			out.Tries = append(out.Tries, searchSuggestions(base)...)
+			out.idsShortened()
+			out.why = whyEmpty(base)
+		}
 		for i, m := range unseen(cur, res.Value) {
 			if !q.keep(m) {
 				continue
@@ -156,6 +204,9 @@ var searchMail = define("search_mail", "Search mail",
 		var notes []string
 		if q.postFiltered && len(out.Messages) < len(res.Value) {
 			notes = append(notes, "Search results cannot be filtered by read state or exact time in Graph; this page was filtered after the search, so it may hold fewer than limit messages even when more exist.")
+		}
+		if retryErr != nil {
+			notes = append(notes, "The looser query could not run just now: it is the first suggestion.")
 		}
 		if !c.Granted.HasAny("Mail.Read", "Mail.ReadWrite") {
 			notes = append(notes, "Previews are empty: Mail.ReadBasic does not cover message text (Mail.Read does).")
@@ -171,6 +222,7 @@ type mailQuery struct {
 	values       url.Values
 	postFiltered bool
 	keep         func(graphMessage) bool
+	shown        string // what was asked, for the model: the KQL, or the filters listed
 }
 
 const messageListFields = "id,subject,from,receivedDateTime,isRead,hasAttachments,bodyPreview,conversationId,parentFolderId,flag,importance,categories"
@@ -264,6 +316,7 @@ func buildMailQuery(in SearchMailArgs, limit int) (*mailQuery, error) {
 			q.values.Set("$filter", strings.Join(filters, " and "))
 		}
 		q.values.Set("$orderby", "receivedDateTime desc")
+		q.shown = filtersShown(from, after, before, in.UnreadOnly, in.HasAttachments)
 		return q, nil
 	}
 
@@ -291,6 +344,10 @@ func buildMailQuery(in SearchMailArgs, limit int) (*mailQuery, error) {
 		clauses = append(clauses, "hasAttachments:"+strconv.FormatBool(*in.HasAttachments))
 	}
 	q.values.Set("$search", searchExpr(clauses))
+	q.shown = strings.Join(clauses, " AND ")
+	if in.UnreadOnly {
+		q.shown += ", unread only"
+	}
 	exactAfter := !after.IsZero() && !after.Equal(after.UTC().Truncate(24*time.Hour))
 	exactBefore := !before.IsZero() && !beforeDateOnly
 	if in.UnreadOnly || exactAfter || exactBefore {
@@ -301,6 +358,34 @@ func buildMailQuery(in SearchMailArgs, limit int) (*mailQuery, error) {
 		}
 	}
 	return q, nil
+}
+
+// filtersShown lists a $filter listing's filters as search_mail's text
+// names them: from:a@b.com, received>=2026-11-01, unread only.
+func filtersShown(from string, after, before time.Time, unread bool, attachments *bool) string {
+	day := func(t time.Time) string {
+		if t.Equal(t.UTC().Truncate(24 * time.Hour)) {
+			return t.UTC().Format(time.DateOnly)
+		}
+		return t.UTC().Format(time.RFC3339)
+	}
+	var parts []string
+	if from != "" {
+		parts = append(parts, "from:"+from)
+	}
+	if !after.IsZero() {
+		parts = append(parts, "received>="+day(after))
+	}
+	if !before.IsZero() {
+		parts = append(parts, "received<"+day(before))
+	}
+	if attachments != nil {
+		parts = append(parts, "hasAttachments:"+strconv.FormatBool(*attachments))
+	}
+	if unread {
+		parts = append(parts, "unread only")
+	}
+	return strings.Join(parts, ", ")
 }
 
 func checkLimit(limit, def, max int) (int, error) {
@@ -358,18 +443,7 @@ func (m graphMessage) summary() MessageSummary {
 // subjects, senders and previews are written by others.
 func (r *SearchMailResult) Text() string {
 	var b strings.Builder
-	received := make([]string, len(r.Messages))
-	for i, m := range r.Messages {
-		received[i] = m.ReceivedAt
-	}
-	switch len(r.Messages) {
-	case 0:
-		b.WriteString("No messages found.")
-	case 1:
-		fmt.Fprintf(&b, "1 message (%s):\n", r.zone.label(received...))
-	default:
-		fmt.Fprintf(&b, "%d messages, newest first (%s):\n", len(r.Messages), r.zone.label(received...))
-	}
+	b.WriteString(r.searched())
 	var list strings.Builder
 	var times listTimes
 	for i, m := range r.Messages {

@@ -98,6 +98,11 @@ type cursor struct {
 	Args  json.RawMessage `json:"a"`
 	Page  url.Values      `json:"s,omitempty"` // the paging options of the nextLink
 	Shown int             `json:"n,omitempty"` // items of that page already shown
+	// Looser: the listing is of the looser form of its arguments' query,
+	// which search_mail ran when the query itself found nothing
+	// (searchhelp.go). It is derived from the arguments again, never
+	// carried: a cursor still cannot hold a query of its own.
+	Looser bool `json:"l,omitempty"`
 }
 
 // maxShown bounds Shown: Graph pages hold at most 1000 items.
@@ -117,11 +122,17 @@ const maxCursor = 4096
 // path?first; "" when Graph gave no nextLink or one this server could not
 // rebuild.
 func newCursor(tool string, args any, path string, first url.Values, nextLink string) string {
+	return cursor{Tool: tool}.next(args, first, nextLink)
+}
+
+// next encodes the continuation of c's listing (its tool and form) whose
+// first request had the options first.
+func (c cursor) next(args any, first url.Values, nextLink string) string {
 	u, err := url.Parse(nextLink)
 	if nextLink == "" || err != nil || u.Scheme+"://"+u.Host+"/v1.0" != graphV1 {
 		return ""
 	}
-	c := cursor{Tool: tool, Page: url.Values{}}
+	c.Page, c.Shown = url.Values{}, 0
 	c.Args, _ = json.Marshal(args)
 	for k, v := range u.Query() {
 		if _, ok := pagingOptions[k]; ok && !slices.Equal(first[k], v) {
@@ -231,7 +242,7 @@ func (c *cursor) stopper(tool string, args any) listStop {
 	return listStop{resume: func(i int) string {
 		next := cursor{Tool: tool, Shown: i}
 		if c != nil {
-			next.Page, next.Shown = c.Page, c.Shown+i
+			next.Page, next.Shown, next.Looser = c.Page, c.Shown+i, c.Looser
 		}
 		next.Args, _ = json.Marshal(args)
 		data, _ := json.Marshal(next)

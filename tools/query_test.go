@@ -305,22 +305,28 @@ func FuzzMailQuery(f *testing.F) {
 		search, filter := q.values.Get("$search"), q.values.Get("$filter")
 		require.False(t, search != "" && (filter != "" || q.values.Has("$orderby")), "Graph refuses $search with $filter or $orderby")
 		if search != "" {
-			// One KQL string: quoted at both ends, every quote inside escaped.
-			require.True(t, len(search) >= 2 && search[0] == '"' && search[len(search)-1] == '"', search)
-			inner := search[1 : len(search)-1]
-			for i := 0; i < len(inner); i++ {
-				switch inner[i] {
-				case '\\':
-					i++ // the escaped character
-					require.Less(t, i, len(inner), "a trailing backslash would escape the closing quote: %s", search)
-				case '"':
-					t.Fatalf("an unescaped quote ends the KQL string early: %s", search)
-				}
-			}
+			checkKQLString(t, search)
 		}
 		// Every OData literal is closed: doubled quotes aside, quotes pair up.
 		require.Zero(t, strings.Count(strings.ReplaceAll(filter, "''", ""), "'")%2, filter)
 	})
+}
+
+// checkKQLString checks a $search value is one KQL string: quoted at both
+// ends, every quote inside escaped.
+func checkKQLString(t *testing.T, search string) {
+	t.Helper()
+	require.True(t, len(search) >= 2 && search[0] == '"' && search[len(search)-1] == '"', search)
+	inner := search[1 : len(search)-1]
+	for i := 0; i < len(inner); i++ {
+		switch inner[i] {
+		case '\\':
+			i++ // the escaped character
+			require.Less(t, i, len(inner), "a trailing backslash would escape the closing quote: %s", search)
+		case '"':
+			t.Fatalf("an unescaped quote ends the KQL string early: %s", search)
+		}
+	}
 }
 
 // oneLine's single pass gives what its definition (oneLineRunes) gives.

@@ -59,7 +59,7 @@ func TestMailTimesAreInTheUsersZone(t *testing.T) {
 	utc.setTimeZone("UTC")
 	uDay, uDayText, uMsg, uMsgText, uThread, _ := mailTimes(t, utc)
 	assert.Equal(t, "2026-11-21T05:20:21Z", uMsg.ReceivedAt)
-	assert.Contains(t, uDayText, "2 messages, newest first (UTC):\n")
+	assert.Contains(t, uDayText, "in all folders, newest first (UTC):\n")
 	assert.True(t, strings.HasPrefix(uMsgText, "Received Sat 21 Nov 2026 05:20 (UTC) [junk"), uMsgText)
 
 	h := newHarness(t)
@@ -90,7 +90,7 @@ func TestMailTimesAreInTheUsersZone(t *testing.T) {
 	assert.Equal(t, "2026-11-21T06:20:21+01:00", msg.ReceivedAt)
 
 	// Text: the wall clock of Berlin, the zone and offset named once.
-	assert.Contains(t, dayText, "2 messages, newest first (Europe/Berlin, UTC+01:00):\n")
+	assert.Contains(t, dayText, "in all folders, newest first (Europe/Berlin, UTC+01:00):\n")
 	assert.Contains(t, dayText, "Verify your account — Microsoft Account Team, 06:20, id ")
 	assert.NotContains(t, dayText, "05:20")
 	assert.True(t, strings.HasPrefix(msgText, "Received Sat 21 Nov 2026 06:20 (Europe/Berlin, UTC+01:00) [junk"), msgText)
@@ -141,7 +141,7 @@ func TestMailTimesWithoutTheSettingsScopeAreUTCAndSaySo(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			h := newHarness(t, c.opts...)
 			day, dayText, msg, msgText, thread, threadText := mailTimes(t, h)
-			assert.Contains(t, dayText, "2 messages, newest first (UTC):\n")
+			assert.Contains(t, dayText, "in all folders, newest first (UTC):\n")
 			assert.Contains(t, dayText, line)
 			assert.Equal(t, "2026-11-21T05:20:21Z", day.Messages[1].ReceivedAt)
 			assert.True(t, strings.HasPrefix(msgText, "Received Sat 21 Nov 2026 05:20 (UTC) [junk: in the Junk Email folder]"+line+"\n"), msgText)
@@ -173,7 +173,7 @@ func TestMailTimesWhenTheZoneLookupFails(t *testing.T) {
 
 	var day SearchMailResult
 	text := h.ok("search_mail", map[string]any{"received_after": "2026-11-21", "received_before": "2026-11-22"}, &day)
-	assert.Contains(t, text, "2 messages, newest first (UTC):\n")
+	assert.Contains(t, text, "in all folders, newest first (UTC):\n")
 	assert.Contains(t, text, "\nTimes are UTC: your time zone could not be read (graph 503 ")
 	assert.Equal(t, "2026-11-21T05:20:21Z", day.Messages[1].ReceivedAt)
 	require.Equal(t, 1, h.zoneLookups())
