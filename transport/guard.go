@@ -267,7 +267,34 @@ func (g *Guard) origin(r *http.Request) (string, bool) {
 		return "", false
 	}
 	o := strings.ToLower(values[0])
-	return o, g.origins[o]
+	return o, g.origins[o] || sameLoopbackOrigin(r, o)
+}
+
+// sameLoopbackOrigin: a page of the very loopback address and port the
+// request was sent to (Origin http://127.0.0.1:8080 with Host
+// 127.0.0.1:8080, on a loopback socket) was served on this machine, whose
+// processes can call the server without a browser anyway; MCP's DNS
+// rebinding rule accepts it. Another port, name or scheme stays foreign.
+func sameLoopbackOrigin(r *http.Request, origin string) bool {
+	local, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr)
+	if !ok {
+		return false
+	}
+	if ip, ok := parseIP(local.String()); !ok || !ip.IsLoopback() {
+		return false
+	}
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	if !isLoopback(host) {
+		return false
+	}
+	scheme := "http://"
+	if r.TLS != nil {
+		scheme = "https://"
+	}
+	return origin == scheme+strings.ToLower(r.Host)
 }
 
 func preflight(w http.ResponseWriter, r *http.Request) {

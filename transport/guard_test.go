@@ -140,6 +140,33 @@ func TestGuardRefusesForeignOrigins(t *testing.T) {
 	assert.Equal(t, http.StatusForbidden, resp.StatusCode)
 }
 
+// TestGuardAcceptsPagesOfItsOwnLoopbackOrigin: MCP's DNS-rebinding rule
+// (and the official conformance suite) expects a local server to answer a
+// request whose Origin is the loopback address and port it was sent to;
+// a page of any other port, name or scheme of this machine is refused.
+func TestGuardAcceptsPagesOfItsOwnLoopbackOrigin(t *testing.T) {
+	base := startGuarded(t, HTTPConfig{})
+	port := base[strings.LastIndex(base, ":")+1:]
+	code, h, body := status(t, base, req{path: "/mcp", header: map[string]string{"Origin": base}})
+	assert.Equal(t, http.StatusOK, code, body)
+	assert.Equal(t, base, h.Get("Access-Control-Allow-Origin"))
+
+	for _, r := range []req{
+		{header: map[string]string{"Origin": "http://localhost:" + port}}, // Host is 127.0.0.1
+		{header: map[string]string{"Origin": "https://127.0.0.1:" + port}},
+		{header: map[string]string{"Origin": base + "/"}},
+		{header: map[string]string{"Origin": "http://127.0.0.1:1" + port}},
+		{header: map[string]string{"Origin": "http://127.0.0.2:" + port}},
+		{header: map[string]string{"Origin": "http://evil.example:" + port, "Host": "evil.example:" + port}}, // rebinding
+		{header: map[string]string{"Origin": "http://localhost:" + port, "Host": "127.0.0.1"}},
+	} {
+		r.path = "/mcp"
+		code, h, body := status(t, base, r)
+		assert.Equal(t, http.StatusForbidden, code, "from %s: %s", r.header["Origin"], body)
+		assert.Empty(t, h.Get("Access-Control-Allow-Origin"))
+	}
+}
+
 func merge(a, b map[string]string) map[string]string {
 	out := map[string]string{}
 	for k, v := range a {
