@@ -99,18 +99,7 @@ func runTSv2(t *testing.T, plan tsV2Plan) tsV2Outcome {
 	if bundled := filepath.Join(filepath.Dir(script), "node_modules", ".bin", "node"); exec.Command(bundled, "--version").Run() == nil {
 		node = bundled
 	}
-	script = filepath.Join(filepath.Dir(script), "client-v2.mjs")
-	data, err := json.Marshal(plan)
-	require.NoError(t, err)
-	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, node, script, string(data)).Output()
-	if os.Getenv("TSDEBUG") != "" {
-		t.Logf("%s -> %s %v", data, out, err)
-	}
-	var o tsV2Outcome
-	require.NoError(t, json.Unmarshal(out, &o), "the client printed: %s", out)
-	return o
+	return runScript[tsV2Outcome](t, node, filepath.Join(filepath.Dir(script), "client-v2.mjs"), plan)
 }
 
 // TestE2ETypeScriptSDKv2ModernEraOverSSE: the SDK v2 in 'auto' mode

@@ -78,6 +78,13 @@ func tsClient(t *testing.T) (node, script string) {
 func runTS(t *testing.T, plan tsPlan) tsOutcome {
 	t.Helper()
 	node, script := tsClient(t)
+	return runScript[tsOutcome](t, node, script, plan)
+}
+
+// runScript runs a client script with its plan as JSON and reads the JSON
+// outcome it prints (TSDEBUG=1 logs both).
+func runScript[Outcome any](t *testing.T, node, script string, plan any) Outcome {
+	t.Helper()
 	data, err := json.Marshal(plan)
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
@@ -86,7 +93,7 @@ func runTS(t *testing.T, plan tsPlan) tsOutcome {
 	if os.Getenv("TSDEBUG") != "" {
 		t.Logf("%s -> %s %v", data, out, err)
 	}
-	var o tsOutcome
+	var o Outcome
 	require.NoError(t, json.Unmarshal(out, &o), "the client printed: %s", out)
 	return o
 }

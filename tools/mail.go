@@ -524,8 +524,12 @@ type MessageResult struct {
 	// EventID is the calendar event a meeting message is about, for
 	// respond_to_event and get_event.
 	EventID string `json:"event_id,omitempty" handle:"e"`
+	// MeetingStart and MeetingEnd are the meeting's, in the zone of
+	// received_at (dates when all day).
+	MeetingStart string `json:"meeting_start,omitempty"`
+	MeetingEnd   string `json:"meeting_end,omitempty"`
 
-	meeting *invitation // when, where: in the text only (tools/list has no room left)
+	meeting *invitation // the rest of it (where, your answer): in the text
 	zone    userZone    // of the times
 }
 
@@ -655,6 +659,7 @@ var getMessage = define("get_message", "Read a message",
 		if out.meeting != nil {
 			out.EventID = m.Event.ID
 			out.meeting.start, out.meeting.end = tz.at(out.meeting.start), tz.at(out.meeting.end)
+			out.MeetingStart, out.MeetingEnd = out.meeting.start, out.meeting.end
 		}
 		body := bodyText(m.Body.ContentType, m.Body.Content)
 		if unique := bodyText(m.UniqueBody.ContentType, m.UniqueBody.Content); !in.IncludeQuoted && strings.TrimSpace(unique) != "" && len(unique) < len(body) {

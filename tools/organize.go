@@ -183,9 +183,7 @@ type ThreadMessage struct {
 	// Attachments other than inline images: list_attachments names them.
 	HasAttachments bool   `json:"has_attachments,omitempty"`
 	Text           string `json:"text"` // uniqueBody: without the quoted earlier messages
-	// The flag, importance and categories, in the text only: the
-	// schemas of tools/list have no room left for them here.
-	state MessageState
+	MessageState
 	// The page holds part of the text: it began on the previous page
 	// (continued), or goes on on the next (continues).
 	Continued bool `json:"continued,omitempty"`
@@ -270,7 +268,7 @@ var getThread = define("get_thread", "Read a conversation",
 		for _, m := range msgs {
 			out.all = append(out.all, ThreadMessage{
 				ID: m.ID, From: m.sender(), ReceivedAt: tz.at(m.ReceivedDateTime), IsDraft: m.IsDraft, Junk: isJunk(m.ParentFolderID),
-				HasAttachments: m.HasAttachments, state: m.state(),
+				HasAttachments: m.HasAttachments, MessageState: m.state(),
 				Text: bodyText(m.UniqueBody.ContentType, m.UniqueBody.Content),
 			})
 		}
@@ -367,15 +365,15 @@ func (r *ThreadResult) Text() string {
 		if m.HasAttachments {
 			b.WriteString(" [attachment]")
 		}
-		if marks := m.state.marks(); marks != "" {
+		if marks := m.marks(); marks != "" {
 			b.WriteString(" " + strings.TrimSpace(marks))
 		}
 		if m.Continued {
 			b.WriteString(" (continued)")
 		}
 		cats := ""
-		if len(m.state.Categories) > 0 {
-			cats = "[cat: " + strings.Join(m.state.Categories, ", ") + "] "
+		if len(m.Categories) > 0 {
+			cats = "[cat: " + strings.Join(m.Categories, ", ") + "] "
 		}
 		b.WriteString("\n" + untrusted(cats+m.From.String()+":\n"+m.Text))
 	}

@@ -3,6 +3,7 @@ package tools
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -38,6 +39,7 @@ func TestMessageStateIsShownInListsAndReads(t *testing.T) {
 	text = h.ok("get_thread", map[string]any{"message_id": m.ID}, &thread)
 	require.Len(t, thread.Messages, 1)
 	assert.Contains(t, unmarked(text), " [flagged due Fri 27 Nov] [high]\n⟦data M⟧\n[cat: Planning] Daniel O'Brien")
+	assert.Equal(t, want, thread.Messages[0].MessageState, "structuredContent says it too")
 
 	// Nothing marked, nothing said: no labels, no fields.
 	var plain SearchMailResult
@@ -95,6 +97,18 @@ func TestGetMessageOnAnInvitationShowsTheMeeting(t *testing.T) {
 	require.NotEmpty(t, msg.EventID, text)
 	assert.Regexp(t, `\nMeeting invitation: \w{3} \d+ \w{3} 2026 \d\d:\d\d–\d\d:\d\d, Teams; not answered yet\. `, text)
 	assert.Contains(t, text, "Event id "+msg.EventID+": respond_to_event answers it")
+	// The same times in structuredContent, and the event's own.
+	var event EventDetail
+	h.ok("get_event", map[string]any{"event_id": msg.EventID}, &event)
+	require.NotEmpty(t, msg.MeetingStart)
+	for _, tc := range [][3]string{{msg.MeetingStart, event.Start, "15:04–"}, {msg.MeetingEnd, event.End, "–15:04"}} {
+		at, err := time.Parse(time.RFC3339, tc[0])
+		require.NoError(t, err, tc[0])
+		want, err := time.Parse(time.RFC3339, tc[1])
+		require.NoError(t, err, tc[1])
+		assert.True(t, at.Equal(want), "%s vs the event's %s", tc[0], tc[1])
+		assert.Contains(t, text, at.Format(tc[2]), "the text shows the same time")
+	}
 	assert.Contains(t, h.lastGraph("/v1.0/me/messages/").Query.Get("$expand"), "microsoft.graph.eventMessage/event($select=id,start,end")
 
 	// The id is the event's, one step from an answer.
@@ -107,6 +121,7 @@ func TestGetMessageOnAnInvitationShowsTheMeeting(t *testing.T) {
 	var plain MessageResult
 	text = h.ok("get_message", map[string]any{"id": h.idIn("inbox", dueFriday)}, &plain)
 	assert.Empty(t, plain.EventID)
+	assert.Empty(t, plain.MeetingStart)
 	assert.NotContains(t, text, "Meeting")
 }
 
