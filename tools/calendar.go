@@ -15,7 +15,7 @@ import (
 type ListEventsArgs struct {
 	Start      string `json:"start" jsonschema_description:"Window start: RFC 3339 time or a date (midnight in time_zone)."`
 	End        string `json:"end" jsonschema_description:"Window end: RFC 3339 time or a date (that whole day is included)."`
-	TimeZone   string `json:"time_zone,omitempty" jsonschema_description:"IANA zone (Europe/Berlin) or the mailbox's zone name, for dates and the returned times. Default UTC."`
+	TimeZone   string `json:"time_zone,omitempty" jsonschema_description:"IANA zone (Europe/Berlin) or the mailbox's zone name, for dates and the returned times. Default: the user's mailbox zone."`
 	CalendarID string `json:"calendar_id,omitempty" handle:"k" jsonschema_description:"Default: the user's main calendar."`
 	Limit      int    `json:"limit,omitempty" jsonschema:"minimum=1,maximum=100,default=25"`
 	Cursor     string `max:"4096" json:"cursor,omitempty" jsonschema_description:"next_cursor of the previous page, with the same arguments."`
@@ -42,7 +42,8 @@ type ListEventsResult struct {
 	Events     []Event `json:"events"`
 	NextCursor string  `json:"next_cursor,omitempty"`
 
-	stop listStop
+	stop     listStop
+	zoneNote string // why the times are UTC when the user's zone is unknown
 }
 
 type graphTime struct {
@@ -82,9 +83,26 @@ var listEvents = define("list_events", "List calendar events",
 		if err != nil {
 			return nil, err
 		}
+		path, err := calendarPath(in.CalendarID, "calendarView")
+		if err != nil {
+			return nil, err
+		}
 		zone, loc, err := timeZoneArg(in.TimeZone)
 		if err != nil {
 			return nil, err
+		}
+		for _, arg := range [][2]string{{"start", in.Start}, {"end", in.End}} {
+			if _, _, err := parseTime(arg[0], arg[1], loc); err != nil {
+				return nil, err // refused before anything is asked of Graph
+			}
+		}
+		// The user's own zone by default, as mail times are: a date then
+		// means the user's day. Remembered per connection (userzone.go).
+		var zoneNote string
+		if strings.TrimSpace(in.TimeZone) == "" {
+			if user := userZoneOf(ctx, c)(); user.loc != nil {
+				zone, loc, zoneNote = user.name, user.loc, user.note
+			}
 		}
 		start, _, err := parseTime("start", in.Start, loc)
 		if err != nil {
@@ -100,10 +118,6 @@ var listEvents = define("list_events", "List calendar events",
 		if !end.After(start) {
 			return nil, argError("end", "must be after start")
 		}
-		path, err := calendarPath(in.CalendarID, "calendarView")
-		if err != nil {
-			return nil, err
-		}
 		var res graphPage[graphEvent]
 		query := url.Values{
 			"startDateTime": {start.Format(time.RFC3339)},
@@ -117,7 +131,7 @@ var listEvents = define("list_events", "List calendar events",
 			return nil, err
 		}
 		out := &ListEventsResult{TimeZone: zone, Events: []Event{}, NextCursor: newCursor("list_events", in, path, query, res.NextLink),
-			stop: cur.stopper("list_events", in)}
+			stop: cur.stopper("list_events", in), zoneNote: zoneNote}
 		for i, e := range unseen(cur, res.Value) {
 			ev := e.event(loc)
 			if ev.JoinURL != "" { // about 110 tokens an occurrence, in structuredContent too: get_event has it
@@ -199,7 +213,7 @@ func eventTime(t graphTime, loc *time.Location, allDay bool) string {
 // details.
 func (r *ListEventsResult) Text() string {
 	if len(r.Events) == 0 {
-		return "No events in this window."
+		return "No events in this window (" + r.TimeZone + ")." + noteLine(r.zoneNote)
 	}
 	var list strings.Builder
 	var times listTimes
@@ -223,7 +237,7 @@ func (r *ListEventsResult) Text() string {
 		}
 		list.WriteString(", id " + e.ID)
 	}
-	text := fmt.Sprintf("%d events (%s):\n%s", len(r.Events), r.TimeZone, untrusted(list.String()))
+	text := fmt.Sprintf("%d events (%s):\n%s", len(r.Events), r.TimeZone, untrusted(list.String())) + noteLine(r.zoneNote)
 	if r.NextCursor != "" {
 		text += "\nMore: call again with cursor=" + r.NextCursor
 	}

@@ -112,9 +112,12 @@ func (z userZone) label(times ...string) string {
 
 // noteLine is the zone's note as a line of text after the first ("" when
 // the times are in the user's zone).
-func (z userZone) noteLine() string {
-	if z.note == "" {
+func (z userZone) noteLine() string { return noteLine(z.note) }
+
+// noteLine is note on a line of its own; "" for none.
+func noteLine(note string) string {
+	if note == "" {
 		return ""
 	}
-	return "\n" + z.note
+	return "\n" + note
 }

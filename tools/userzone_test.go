@@ -286,3 +286,33 @@ func TestLookupsAreSharedByCallsThatStartTogether(t *testing.T) {
 	assert.Equal(t, 1, h.zoneLookups())
 	assert.Len(t, h.graph("/v1.0/me/mailFolders/junkemail"), 1)
 }
+
+// Without time_zone, list_events shows the user's day in the user's zone,
+// as mail times are: a date is midnight there, and the times carry its
+// offset. Without the settings scope, UTC and the one line.
+func TestListEventsDefaultsToTheUsersZone(t *testing.T) {
+	h := newHarness(t)
+	h.setTimeZone("W. Europe Standard Time")
+	var res ListEventsResult
+	text := h.ok("list_events", map[string]any{"start": "2026-11-23", "end": "2026-11-27"}, &res)
+	req := h.lastGraph("/v1.0/me/calendarView")
+	assert.Equal(t, "2026-11-23T00:00:00+01:00", req.Query.Get("startDateTime"), "a date is midnight in the user's zone")
+	assert.Contains(t, req.Header.Get("Prefer"), `outlook.timezone="Europe/Berlin"`)
+	assert.Equal(t, "Europe/Berlin", res.TimeZone)
+	require.NotEmpty(t, res.Events)
+	assert.True(t, strings.HasSuffix(res.Events[0].Start, "+01:00"), res.Events[0].Start)
+	assert.Contains(t, text, " events (Europe/Berlin):\n")
+	assert.NotContains(t, text, "Times are UTC")
+
+	// A zone given is the zone used, and the lookup is the call's own.
+	h.ok("list_events", map[string]any{"start": "2026-11-23", "end": "2026-11-27", "time_zone": "America/New_York"}, &res)
+	assert.Equal(t, "America/New_York", res.TimeZone)
+	assert.Equal(t, 1, h.zoneLookups(), "the user's zone is remembered, and not needed with time_zone")
+
+	narrow := newHarness(t, withScopes("User.Read", "Calendars.Read"))
+	text = narrow.ok("list_events", map[string]any{"start": "2026-11-23", "end": "2026-11-27"}, &res)
+	assert.Equal(t, "UTC", res.TimeZone)
+	assert.Equal(t, "2026-11-23T00:00:00Z", narrow.lastGraph("/v1.0/me/calendarView").Query.Get("startDateTime"))
+	assert.Contains(t, text, "\nTimes are UTC: your time zone needs MailboxSettings.Read, which this connection lacks.")
+	assert.Zero(t, narrow.zoneLookups())
+}
