@@ -35,6 +35,8 @@ func TestE2EHandlesLastAcrossRestarts(t *testing.T) {
 	require.NoError(t, other.c.close())
 	_, err := os.Stat(filepath.Join(dir, handles.FileName))
 	require.NoError(t, err)
+	_, err = os.Stat(filepath.Join(dir, handles.FileName+"-wal"))
+	assert.ErrorIs(t, err, os.ErrNotExist, "the processes closed the store at exit: its write-ahead log is folded in")
 
 	again := &env{transport: "stdio", c: start()}
 	read := again.ok(t, "get_message", map[string]any{"id": id})

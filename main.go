@@ -198,6 +198,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		audit = f
 	}
 	o.observer = ops.New(audit, logger)
+	if o.redisURL == "" {
+		// Made here to be closed at exit: SQLite then folds its write-ahead
+		// log into the file and removes it. A Redis store is made by
+		// newServer, on the client it shares with the limits.
+		o.handles = handleStore(o, nil)
+		defer o.handles.Close()
+	}
 	s, client, err := newServer(o, getenv, logger)
 	if err != nil {
 		return fail(stderr, err)
@@ -376,7 +383,9 @@ func newServer(o options, getenv func(string) string, logger *slog.Logger) (*ser
 		cfg.Limits, shared = limits, limits
 		logger.Info("per-mailbox limits and short ids are shared with the other replicas through Redis")
 	}
-	o.handles = handleStore(o, shared)
+	if o.handles == nil || shared != nil {
+		o.handles = handleStore(o, shared)
+	}
 	return buildServer(cfg, connectionID, o, logger)
 }
 
