@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 
 	"github.com/outlook-mcp/outlook-mcp/nango"
 )
@@ -174,21 +173,12 @@ var replyToMessage = composing(define("reply_to_message", "Reply to a message",
 // reading the message and the user's address: without the scopes, the
 // note says so instead.
 func (r *ComposeResult) addressReply(ctx context.Context, c *Call, id string, all bool) error {
-	var self string
-	var wg sync.WaitGroup
-	if c.Granted.HasAny(getMessage.Scopes...) && c.Granted.HasAny(getProfile.Scopes...) {
-		wg.Go(func() {
-			var me struct {
-				Mail              string `json:"mail"`
-				UserPrincipalName string `json:"userPrincipalName"`
-			}
-			if get(ctx, c, "/me", "", url.Values{"$select": {"mail,userPrincipalName"}}, nil, &me) == nil {
-				self = firstNonEmpty(me.Mail, me.UserPrincipalName)
-			}
-		})
+	address := func() string { return "" }
+	if c.Granted.HasAny(getMessage.Scopes...) {
+		address = myAddress(ctx, c)
 	}
 	orig, ok, err := peek(ctx, c, id, "from,replyTo,toRecipients,ccRecipients")
-	wg.Wait()
+	self := address() // waited for even after an error: no request outlives its call
 	if err != nil {
 		return err
 	}

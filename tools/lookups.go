@@ -11,6 +11,7 @@ import (
 type lookups struct {
 	junk  memo[string]   // the Junk Email folder's id (mail.go)
 	zones memo[userZone] // the user's time zone (userzone.go)
+	me    memo[string]   // the user's own address (profile.go)
 }
 
 // memos are the server's lookups; a Call made without a server (in a unit

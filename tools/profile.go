@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 )
 
 // ---- get_profile ----
@@ -129,4 +130,26 @@ func (r *ProfileResult) Text() string {
 		fmt.Fprintf(&b, "\nTo use every offered tool, add: %s.", add)
 	}
 	return b.String()
+}
+
+// myAddress starts reading the user's own address beside the call's
+// request; the function returned waits for it: "" when it cannot be read
+// (no User.Read). It is remembered per connection, as it does not change.
+func myAddress(ctx context.Context, c *Call) func() string {
+	if !c.Granted.HasAny(getProfile.Scopes...) {
+		return func() string { return "" }
+	}
+	return aside(c, &c.memos().me, func() (string, time.Duration) {
+		var me struct {
+			Mail              string `json:"mail"`
+			UserPrincipalName string `json:"userPrincipalName"`
+		}
+		if get(ctx, c, "/me", "", url.Values{"$select": {"mail,userPrincipalName"}}, nil, &me) != nil {
+			return "", -1 // not remembered: the next call tries again
+		}
+		if addr := firstNonEmpty(me.Mail, me.UserPrincipalName); addr != "" {
+			return addr, 0
+		}
+		return "", -1
+	})
 }

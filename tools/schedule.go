@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -682,15 +681,7 @@ func lookUpWorkingHours(ctx context.Context, c *Call, attendees []string, win ho
 		return out
 	}
 	emails := slices.Clone(attendees)
-	if c.Granted.HasAny(getProfile.Scopes...) {
-		var me struct {
-			Mail              string `json:"mail"`
-			UserPrincipalName string `json:"userPrincipalName"`
-		}
-		if get(ctx, c, "/me", "", url.Values{"$select": {"mail,userPrincipalName"}}, nil, &me) == nil {
-			out.me = firstNonEmpty(me.Mail, me.UserPrincipalName)
-		}
-	}
+	out.me = myAddress(ctx, c)()
 	if out.me != "" && !slices.ContainsFunc(emails, func(a string) bool { return strings.EqualFold(a, out.me) }) {
 		emails = append(emails, out.me)
 	}

@@ -3,6 +3,7 @@ package tools
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -228,6 +229,8 @@ func TestFindMeetingTimesRanksTimesOutsideWorkingHoursLast(t *testing.T) {
 		assert.Equal(t, []string{"marcus.chen@contoso.com"}, s.OutsideHours, s.Start)
 	}
 	assert.Contains(t, text, "best first (UTC); none is within everyone's working hours:")
+	me := slices.DeleteFunc(h.graph("/v1.0/me"), func(r sim.Request) bool { return r.Path != "/v1.0/me" })
+	assert.Len(t, me, 1, "the user's address is read once per connection: later calls add no round-trip before getSchedule")
 	assert.NotContains(t, text, "everyone free")
 }
 
