@@ -66,29 +66,41 @@ func handleFields(v reflect.Value, out []handleField) []handleField {
 var typesWithHandles sync.Map // reflect.Type -> bool
 
 // hasHandles reports whether a value of t can hold a tagged field, so
-// that walking results skips what cannot (bodies, lists of people).
+// that walking results skips what cannot (bodies, lists of people). The
+// answer is made whole before it is kept: calls running at once never read
+// a half-made one, and a type met again inside a cycle, answered there
+// only provisionally, is not kept.
 func hasHandles(t reflect.Type) bool {
 	if known, ok := typesWithHandles.Load(t); ok {
 		return known.(bool)
 	}
-	typesWithHandles.Store(t, false) // a recursive type ends here
-	found := false
+	found := canHoldHandles(t, map[reflect.Type]bool{})
+	typesWithHandles.Store(t, found)
+	return found
+}
+
+func canHoldHandles(t reflect.Type, seen map[reflect.Type]bool) bool {
+	if known, ok := typesWithHandles.Load(t); ok {
+		return known.(bool)
+	}
+	if seen[t] {
+		return false // a recursive type: its other fields answer
+	}
+	seen[t] = true
 	switch t.Kind() {
 	case reflect.Pointer, reflect.Slice, reflect.Array:
-		found = hasHandles(t.Elem())
+		return canHoldHandles(t.Elem(), seen)
 	case reflect.Interface:
-		found = true
+		return true
 	case reflect.Struct:
 		for i := range t.NumField() {
 			f := t.Field(i)
-			if f.IsExported() && (f.Tag.Get("handle") != "" || hasHandles(f.Type)) {
-				found = true
-				break
+			if f.IsExported() && (f.Tag.Get("handle") != "" || canHoldHandles(f.Type, seen)) {
+				return true
 			}
 		}
 	}
-	typesWithHandles.Store(t, found)
-	return found
+	return false
 }
 
 // scope is whose handles a call mints and resolves: its connection's.

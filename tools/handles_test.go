@@ -445,3 +445,40 @@ func TestAResolvedHandleIsCheckedAsAnID(t *testing.T) {
 	assert.Empty(t, h.graph("/v1.0/me/mailFolders/"))
 	assert.Empty(t, h.graph("/v1.0/me/messages/"))
 }
+
+// Whether a type can hold handles is answered whole, whoever asks first:
+// a recursive type asked about through itself, and many first calls at
+// once (a server's first calls of a tool), all see its handles.
+func TestHandleFieldsAreFoundInRecursiveTypesAndByCallsAtOnce(t *testing.T) {
+	type leaf struct {
+		ID string `handle:"m"`
+	}
+	type node struct {
+		Next  *node
+		Items []leaf
+	}
+	require.True(t, hasHandles(reflect.TypeOf(node{})))
+	require.True(t, hasHandles(reflect.TypeOf(&node{})), "the pointer met inside the cycle holds handles too")
+	n := &node{Next: &node{Items: []leaf{{ID: "inner"}}}, Items: []leaf{{ID: "outer"}}}
+	var ids []string
+	for _, f := range handleFields(reflect.ValueOf(n), nil) {
+		ids = append(ids, *f.value)
+	}
+	assert.Equal(t, []string{"inner", "outer"}, ids)
+
+	type fresh struct {
+		Deep struct{ More []struct{ ID string `handle:"e"` } }
+	}
+	start := make(chan struct{})
+	results := make(chan bool, 64)
+	for range 64 {
+		go func() {
+			<-start
+			results <- hasHandles(reflect.TypeOf(fresh{}))
+		}()
+	}
+	close(start)
+	for range 64 {
+		assert.True(t, <-results, "a call running beside the first must not read a half-made answer")
+	}
+}
