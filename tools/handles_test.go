@@ -467,7 +467,11 @@ func TestHandleFieldsAreFoundInRecursiveTypesAndByCallsAtOnce(t *testing.T) {
 	assert.Equal(t, []string{"inner", "outer"}, ids)
 
 	type fresh struct {
-		Deep struct{ More []struct{ ID string `handle:"e"` } }
+		Deep struct {
+			More []struct {
+				ID string `handle:"e"`
+			}
+		}
 	}
 	start := make(chan struct{})
 	results := make(chan bool, 64)
